@@ -1,0 +1,480 @@
+//! The service configuration (SPEC §13): one typed struct, loaded once by the
+//! binary (TOML file, then `MYQA_*` environment variables), validated here and
+//! passed down.
+//!
+//! Every key is the environment variable's name without `MYQA_`, lower-cased:
+//! `MYQA_ANALYSIS_BASE_URL` is `analysis_base_url` in the file.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bytesize::ByteSize;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer};
+
+use crate::network::NetworkList;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AnalysisProvider {
+    Local,
+    Openai,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TranscriptionProvider {
+    None,
+    Openai,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Browser origins allowed by CORS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsOrigins {
+    Any,
+    List(Vec<String>),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: Option<SecretString>,
+    pub blob_url: Option<String>,
+    pub allow_insecure_callbacks: bool,
+    #[serde(deserialize_with = "network_list")]
+    pub trusted_proxies: NetworkList,
+    #[serde(deserialize_with = "cors_origins")]
+    pub cors_origins: CorsOrigins,
+    pub analysis_provider: AnalysisProvider,
+    pub analysis_base_url: Option<String>,
+    pub analysis_api_key: Option<SecretString>,
+    pub analysis_model: Option<String>,
+    pub transcription_provider: TranscriptionProvider,
+    pub transcription_base_url: Option<String>,
+    pub transcription_api_key: Option<SecretString>,
+    pub transcription_model: Option<String>,
+    #[serde(deserialize_with = "duration_list")]
+    pub webhook_retry_schedule: Vec<Duration>,
+    #[serde(with = "humantime_serde")]
+    pub job_retention: Duration,
+    pub workers: usize,
+    pub log_format: LogFormat,
+    /// How long a verified key is trusted without asking the database.
+    #[serde(with = "humantime_serde")]
+    pub key_cache_ttl: Duration,
+    /// How often a server looks for key revocations and catalogue changes made
+    /// by other processes (the admin CLI); PostgreSQL also pushes them at once.
+    #[serde(with = "humantime_serde")]
+    pub revision_poll_interval: Duration,
+    /// Largest JSON request body accepted.
+    pub json_body_limit: ByteSize,
+    /// How long in-flight requests may take to finish after SIGTERM.
+    #[serde(with = "humantime_serde")]
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            blob_url: None,
+            allow_insecure_callbacks: false,
+            trusted_proxies: NetworkList::default(),
+            cors_origins: CorsOrigins::Any,
+            analysis_provider: AnalysisProvider::Local,
+            analysis_base_url: None,
+            analysis_api_key: None,
+            analysis_model: None,
+            transcription_provider: TranscriptionProvider::None,
+            transcription_base_url: None,
+            transcription_api_key: None,
+            transcription_model: None,
+            webhook_retry_schedule: [5, 300, 1800, 7200, 18000, 36000, 36000]
+                .into_iter()
+                .map(Duration::from_secs)
+                .collect(),
+            job_retention: Duration::from_secs(7 * 24 * 3600),
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            log_format: LogFormat::Text,
+            key_cache_ttl: Duration::from_secs(30),
+            revision_poll_interval: Duration::from_millis(250),
+            json_body_limit: ByteSize::mib(16),
+            shutdown_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseLocation {
+    Sqlite(PathBuf),
+    /// A `postgres://` URL (it may hold a password: never print it unmasked).
+    Postgres(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{key}: {problem}")]
+pub struct ConfigError {
+    pub key: &'static str,
+    pub problem: String,
+}
+
+fn problem(key: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        key,
+        problem: problem.into(),
+    }
+}
+
+impl Config {
+    /// Cross-field checks that types alone cannot express. All problems are
+    /// reported at once so an operator fixes a file in one go.
+    pub fn validate(&self) -> Result<(), Vec<ConfigError>> {
+        let mut errors = Vec::new();
+        if let Err(e) = self.database() {
+            errors.push(e);
+        }
+        if let Some(url) = &self.blob_url
+            && !(url.starts_with("file://") || url.starts_with("s3://"))
+        {
+            errors.push(problem(
+                "blob_url",
+                format!("`{url}` must start with file:// or s3://"),
+            ));
+        }
+        if self.workers == 0 {
+            errors.push(problem("workers", "must be at least 1"));
+        }
+        if self.webhook_retry_schedule.is_empty() {
+            errors.push(problem(
+                "webhook_retry_schedule",
+                "needs at least one delay",
+            ));
+        }
+        if self.job_retention.is_zero() {
+            errors.push(problem("job_retention", "must be longer than zero"));
+        }
+        if self.revision_poll_interval < Duration::from_millis(10) {
+            errors.push(problem("revision_poll_interval", "must be at least 10ms"));
+        }
+        if self.json_body_limit.as_u64() < 1024 {
+            errors.push(problem("json_body_limit", "must be at least 1 KiB"));
+        }
+        if self.analysis_provider == AnalysisProvider::Openai {
+            if self.analysis_base_url.is_none() {
+                errors.push(problem(
+                    "analysis_base_url",
+                    "is required when analysis_provider is openai",
+                ));
+            }
+            if self.analysis_model.is_none() {
+                errors.push(problem(
+                    "analysis_model",
+                    "is required when analysis_provider is openai",
+                ));
+            }
+        }
+        if self.transcription_provider == TranscriptionProvider::Openai {
+            if self.transcription_base_url.is_none() {
+                errors.push(problem(
+                    "transcription_base_url",
+                    "is required when transcription_provider is openai",
+                ));
+            }
+            if self.transcription_model.is_none() {
+                errors.push(problem(
+                    "transcription_model",
+                    "is required when transcription_provider is openai",
+                ));
+            }
+        }
+        for (key, url) in [
+            ("analysis_base_url", &self.analysis_base_url),
+            ("transcription_base_url", &self.transcription_base_url),
+        ] {
+            if let Some(url) = url
+                && !(url.starts_with("https://") || url.starts_with("http://"))
+            {
+                errors.push(problem(
+                    key,
+                    format!("`{url}` must be an http:// or https:// URL"),
+                ));
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    pub fn database(&self) -> Result<DatabaseLocation, ConfigError> {
+        let Some(url) = &self.database_url else {
+            return Ok(DatabaseLocation::Sqlite(self.data_dir.join("myqa.sqlite")));
+        };
+        let url = url.expose_secret();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(DatabaseLocation::Postgres(url.to_owned()))
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            let path = path.split('?').next().unwrap_or_default();
+            if path.is_empty() {
+                return Err(problem(
+                    "database_url",
+                    "sqlite:// needs a file path, e.g. sqlite:///var/lib/myqa/myqa.sqlite",
+                ));
+            }
+            Ok(DatabaseLocation::Sqlite(PathBuf::from(path)))
+        } else {
+            Err(problem(
+                "database_url",
+                "must start with sqlite:// or postgres://",
+            ))
+        }
+    }
+
+    /// Every key with its effective value, secrets masked: what
+    /// `myqa config check` prints. The order is the documentation's.
+    pub fn describe(&self) -> Vec<(&'static str, String)> {
+        fn opt(value: &Option<String>) -> String {
+            value.clone().unwrap_or_else(|| "(unset)".to_owned())
+        }
+        fn secret(value: &Option<SecretString>) -> String {
+            match value {
+                Some(_) => "******** (set)".to_owned(),
+                None => "(unset)".to_owned(),
+            }
+        }
+        fn duration(d: Duration) -> String {
+            humantime::format_duration(d).to_string()
+        }
+        let database = match self.database() {
+            Ok(DatabaseLocation::Sqlite(path)) => format!("sqlite://{}", path.display()),
+            Ok(DatabaseLocation::Postgres(url)) => mask_url_password(&url),
+            Err(e) => format!("(invalid: {})", e.problem),
+        };
+        vec![
+            ("bind", self.bind.to_string()),
+            ("data_dir", self.data_dir.display().to_string()),
+            ("database_url", database),
+            (
+                "blob_url",
+                self.blob_url
+                    .clone()
+                    .unwrap_or_else(|| format!("file://{}", self.blob_dir().display())),
+            ),
+            (
+                "allow_insecure_callbacks",
+                self.allow_insecure_callbacks.to_string(),
+            ),
+            ("trusted_proxies", self.trusted_proxies.to_string()),
+            (
+                "cors_origins",
+                match &self.cors_origins {
+                    CorsOrigins::Any => "*".to_owned(),
+                    CorsOrigins::List(list) => list.join(","),
+                },
+            ),
+            (
+                "analysis_provider",
+                format!("{:?}", self.analysis_provider).to_lowercase(),
+            ),
+            ("analysis_base_url", opt(&self.analysis_base_url)),
+            ("analysis_api_key", secret(&self.analysis_api_key)),
+            ("analysis_model", opt(&self.analysis_model)),
+            (
+                "transcription_provider",
+                format!("{:?}", self.transcription_provider).to_lowercase(),
+            ),
+            ("transcription_base_url", opt(&self.transcription_base_url)),
+            ("transcription_api_key", secret(&self.transcription_api_key)),
+            ("transcription_model", opt(&self.transcription_model)),
+            (
+                "webhook_retry_schedule",
+                self.webhook_retry_schedule
+                    .iter()
+                    .map(|d| duration(*d))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            ("job_retention", duration(self.job_retention)),
+            ("workers", self.workers.to_string()),
+            (
+                "log_format",
+                format!("{:?}", self.log_format).to_lowercase(),
+            ),
+            ("key_cache_ttl", duration(self.key_cache_ttl)),
+            (
+                "revision_poll_interval",
+                duration(self.revision_poll_interval),
+            ),
+            (
+                "json_body_limit",
+                self.json_body_limit.display().iec().to_string(),
+            ),
+            ("shutdown_timeout", duration(self.shutdown_timeout)),
+        ]
+    }
+
+    /// The names of every key, for the loader's filter on environment variables.
+    pub fn keys() -> Vec<&'static str> {
+        Config::default()
+            .describe()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect()
+    }
+
+    pub fn blob_dir(&self) -> PathBuf {
+        self.data_dir.join("blobs")
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:********@host/db`.
+pub fn mask_url_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, tail) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            let masked = if userinfo.contains(':') {
+                format!("{user}:********")
+            } else {
+                user.to_owned()
+            };
+            format!("{scheme}://{masked}@{host}{tail}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// A list given either as a TOML array or as one comma-separated string (the
+/// only form an environment variable can take).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ListOrString {
+    List(Vec<String>),
+    String(String),
+}
+
+impl ListOrString {
+    fn items(self) -> Vec<String> {
+        match self {
+            ListOrString::List(items) => items,
+            ListOrString::String(s) => s
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect(),
+        }
+    }
+}
+
+fn network_list<'de, D: Deserializer<'de>>(d: D) -> Result<NetworkList, D::Error> {
+    NetworkList::parse(&ListOrString::deserialize(d)?.items()).map_err(serde::de::Error::custom)
+}
+
+fn duration_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Duration>, D::Error> {
+    ListOrString::deserialize(d)?
+        .items()
+        .iter()
+        .map(|s| {
+            humantime::parse_duration(s)
+                .map_err(|e| serde::de::Error::custom(format!("`{s}`: {e}")))
+        })
+        .collect()
+}
+
+fn cors_origins<'de, D: Deserializer<'de>>(d: D) -> Result<CorsOrigins, D::Error> {
+    let items = ListOrString::deserialize(d)?.items();
+    if items.iter().any(|o| o == "*") {
+        return if items.len() == 1 {
+            Ok(CorsOrigins::Any)
+        } else {
+            Err(serde::de::Error::custom(
+                "`*` cannot be combined with other origins",
+            ))
+        };
+    }
+    for origin in &items {
+        let valid = origin.split_once("://").is_some_and(|(scheme, host)| {
+            matches!(scheme, "http" | "https") && !host.is_empty() && !host.contains('/')
+        });
+        if !valid {
+            return Err(serde::de::Error::custom(format!(
+                "`{origin}` is not an origin like https://app.example.com"
+            )));
+        }
+    }
+    Ok(CorsOrigins::List(items))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_passwords_in_urls() {
+        assert_eq!(
+            mask_url_password("postgres://u:pw@h:5432/db"),
+            "postgres://u:********@h:5432/db"
+        );
+        assert_eq!(mask_url_password("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(mask_url_password("postgres://h/db"), "postgres://h/db");
+    }
+
+    #[test]
+    fn describe_never_prints_secrets() {
+        let config = Config {
+            analysis_api_key: Some(SecretString::from("sk-very-secret")),
+            database_url: Some(SecretString::from("postgres://u:hunter2@db/myqa")),
+            ..Config::default()
+        };
+        let shown = format!("{:?}", config.describe());
+        assert!(!shown.contains("sk-very-secret"));
+        assert!(!shown.contains("hunter2"));
+        assert!(shown.contains("******** (set)"));
+    }
+
+    #[test]
+    fn defaults_are_valid_and_sqlite() {
+        let config = Config::default();
+        config.validate().unwrap();
+        assert_eq!(
+            config.database().unwrap(),
+            DatabaseLocation::Sqlite(PathBuf::from("./data/myqa.sqlite"))
+        );
+    }
+
+    #[test]
+    fn openai_needs_its_endpoint() {
+        let config = Config {
+            analysis_provider: AnalysisProvider::Openai,
+            ..Config::default()
+        };
+        let errors = config.validate().unwrap_err();
+        let keys: Vec<_> = errors.iter().map(|e| e.key).collect();
+        assert_eq!(keys, ["analysis_base_url", "analysis_model"]);
+    }
+}

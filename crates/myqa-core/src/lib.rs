@@ -1,0 +1,19 @@
+//! The MyQA domain: the vocabulary every other crate speaks.
+//!
+//! Nothing here performs I/O. Types are built by parsing (`ApiKeySecret::parse`,
+//! `IpAllowlist::parse`, `StandardDocument::parse` …) so that a value that exists
+//! is a valid one.
+
+pub mod api_key;
+pub mod config;
+pub mod error_code;
+pub mod network;
+pub mod organisation;
+pub mod permission;
+pub mod standard;
+pub mod time;
+
+pub use api_key::{ApiKey, ApiKeySecret, KeyDigest};
+pub use error_code::ErrorCode;
+pub use organisation::Organisation;
+pub use permission::Permission;

@@ -1,0 +1,5 @@
+pub mod captureiq;
+pub mod fallback;
+pub mod health;
+pub mod snapreport;
+pub mod standards;

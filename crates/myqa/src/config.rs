@@ -1,0 +1,87 @@
+//! Loading the configuration: defaults, then the TOML file, then `MYQA_*`
+//! environment variables. Unknown keys in the file are errors (they are
+//! typos); unknown `MYQA_` variables are only warned about, because platforms
+//! inject their own (Kubernetes sets `MYQA_PORT` for a service named myqa).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use myqa_core::config::Config;
+
+pub const ENV_PREFIX: &str = "MYQA_";
+
+/// A validated configuration and what was noticed while loading it.
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: Config,
+    pub file: Option<PathBuf>,
+    /// `MYQA_*` variables that name no configuration key.
+    pub ignored_env: Vec<String>,
+}
+
+pub fn load(file: Option<&Path>) -> anyhow::Result<Loaded> {
+    let keys = Config::keys();
+    let mut figment = Figment::new();
+    if let Some(path) = file {
+        if !path.is_file() {
+            bail!("configuration file {} does not exist", path.display());
+        }
+        figment = figment.merge(Toml::file(path));
+    }
+    figment = figment.merge(Env::prefixed(ENV_PREFIX).only(&keys));
+    let config: Config = figment.extract().map_err(|e| {
+        let messages: Vec<String> = e.into_iter().map(|e| e.to_string()).collect();
+        anyhow::anyhow!("invalid configuration:\n  {}", messages.join("\n  "))
+    })?;
+    if let Err(problems) = config.validate() {
+        let lines: Vec<String> = problems
+            .iter()
+            .map(|p| format!("{}{}: {}", "", p.key, p.problem))
+            .collect();
+        bail!("invalid configuration:\n  {}", lines.join("\n  "));
+    }
+    let ignored_env = std::env::vars_os()
+        .filter_map(|(name, _)| name.into_string().ok())
+        .filter(|name| {
+            name.strip_prefix(ENV_PREFIX).is_some_and(|key| {
+                key != "CONFIG" && !keys.contains(&key.to_ascii_lowercase().as_str())
+            })
+        })
+        .collect();
+    Ok(Loaded {
+        config,
+        file: file.map(Path::to_path_buf),
+        ignored_env,
+    })
+}
+
+/// `myqa config check`: the effective configuration, secrets masked.
+pub fn print_check(loaded: &Loaded) {
+    match &loaded.file {
+        Some(file) => println!(
+            "# configuration valid: {} + MYQA_* environment",
+            file.display()
+        ),
+        None => println!("# configuration valid: defaults + MYQA_* environment"),
+    }
+    for (key, value) in loaded.config.describe() {
+        println!("{key} = {}", toml_string(&value));
+    }
+    for name in &loaded.ignored_env {
+        println!("# warning: ignoring unknown environment variable {name}");
+    }
+}
+
+fn toml_string(value: &str) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| format!("{value:?}"))
+}
+
+/// Used by tests and tools that build a configuration by hand.
+pub fn from_toml(text: &str) -> anyhow::Result<Config> {
+    let config: Config = Figment::from(Toml::string(text))
+        .extract()
+        .context("invalid configuration")?;
+    Ok(config)
+}
