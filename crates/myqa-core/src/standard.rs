@@ -652,3 +652,42 @@ mod tests {
         assert!(!lies_under("4.180", "4.18"));
     }
 }
+
+#[cfg(test)]
+mod shipped_tests {
+    use super::*;
+
+    #[test]
+    fn shipped_standards_are_valid_and_distinct() {
+        let standards = shipped();
+        let codes: Vec<_> = standards.iter().map(|s| s.code.as_str()).collect();
+        assert_eq!(codes, ["BRCGS", "IFS-FOOD", "ISO9001"]);
+        let schemes: Vec<_> = standards.iter().map(|s| s.grading_scheme).collect();
+        assert_eq!(
+            schemes,
+            [GradingScheme::Brc, GradingScheme::Ifs, GradingScheme::Iso]
+        );
+        // Ids never collide, within or across standards.
+        let mut ids = HashSet::new();
+        for s in &standards {
+            assert!(ids.insert(s.id));
+            for c in &s.chapters {
+                assert!(ids.insert(c.id));
+                for sec in &c.sections {
+                    assert!(ids.insert(sec.id));
+                    for clause in &sec.clauses {
+                        assert!(ids.insert(clause.id), "{} {}", s.code, clause.number);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn documents_round_trip() {
+        for standard in shipped() {
+            let again = standard.to_document().validate().unwrap();
+            assert_eq!(again, standard);
+        }
+    }
+}

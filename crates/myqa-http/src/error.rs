@@ -67,7 +67,11 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
-        Self { code, message: message.into(), extra: None }
+        Self {
+            code,
+            message: message.into(),
+            extra: None,
+        }
     }
 
     pub fn invalid_input(message: impl Into<Cow<'static, str>>) -> Self {
@@ -102,7 +106,10 @@ impl ApiError {
     }
 
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.extra.get_or_insert_default().headers.insert(name, value);
+        self.extra
+            .get_or_insert_default()
+            .headers
+            .insert(name, value);
         self
     }
 }

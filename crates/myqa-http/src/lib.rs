@@ -53,11 +53,18 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 
 /// The whole application, ready to serve.
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// The application with `extra` routes mounted behind the same middleware
+/// (tests mount a panicking handler this way to prove the panic guard).
+pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     let (api, document) = api();
     let cors = cors_layer(&state.settings.cors_origins);
     let body_limit = state.settings.json_body_limit;
     Router::new()
         .merge(api)
+        .merge(extra)
         .merge(SwaggerUi::new("/docs").url("/openapi.json", document))
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)

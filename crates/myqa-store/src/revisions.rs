@@ -9,7 +9,7 @@ use std::time::Duration;
 use sqlx::postgres::PgListener;
 use tokio::sync::watch;
 
-use crate::{Db, Store, StoreResult, on_db};
+use crate::{Db, Store, StoreError, StoreResult, on_db};
 
 pub(crate) const KEYS: &str = "keys";
 pub(crate) const STANDARDS: &str = "standards";
@@ -79,21 +79,25 @@ impl Store {
             loop {
                 let wake = async {
                     match listener.as_mut() {
-                        Some(l) => {
-                            if let Err(e) = l.recv().await {
-                                // The listener reconnects on its next call;
-                                // meanwhile polling carries on.
-                                tracing::warn!(error = %e, "revision listener lost its connection");
-                                tokio::time::sleep(poll).await;
-                            }
-                        }
+                        Some(l) => l.recv().await.map(drop),
                         None => std::future::pending().await,
                     }
                 };
                 tokio::select! {
                     _ = tx.closed() => return,
                     _ = tokio::time::sleep(poll) => {}
-                    _ = wake => {}
+                    woken = wake => match woken {
+                        Ok(()) => {}
+                        // The store is shutting down: release the listener's
+                        // connection so the pool can close.
+                        Err(sqlx::Error::PoolClosed) => return,
+                        Err(e) => {
+                            // The listener reconnects on its next call;
+                            // meanwhile polling carries on.
+                            tracing::warn!(error = %e, "revision listener lost its connection");
+                            tokio::time::sleep(poll).await;
+                        }
+                    },
                 }
                 match store.revisions().await {
                     Ok(now) => {
@@ -103,6 +107,7 @@ impl Store {
                             changed
                         });
                     }
+                    Err(StoreError::Database(sqlx::Error::PoolClosed)) => return,
                     Err(e) => tracing::warn!(error = %e, "cannot read revisions"),
                 }
             }

@@ -6,8 +6,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use figment::Figment;
-use figment::providers::{Env, Format, Toml};
+use figment::providers::{Format, Toml};
+use figment::value::{Dict, Map, Value};
+use figment::{Figment, Metadata, Profile, Provider};
 use myqa_core::config::Config;
 
 pub const ENV_PREFIX: &str = "MYQA_";
@@ -30,8 +31,11 @@ pub fn load(file: Option<&Path>) -> anyhow::Result<Loaded> {
         }
         figment = figment.merge(Toml::file(path));
     }
-    figment = figment.merge(Env::prefixed(ENV_PREFIX).only(&keys));
-    let config: Config = figment.extract().map_err(|e| {
+    figment = figment.merge(Environment::capture(&keys));
+    // Lossy: an environment variable is always text, so "true" and "8" must
+    // become a bool and a number where the key wants one (and "12345" must
+    // stay text for a secret).
+    let config: Config = figment.extract_lossy().map_err(|e| {
         let messages: Vec<String> = e.into_iter().map(|e| e.to_string()).collect();
         anyhow::anyhow!("invalid configuration:\n  {}", messages.join("\n  "))
     })?;
@@ -55,6 +59,35 @@ pub fn load(file: Option<&Path>) -> anyhow::Result<Loaded> {
         file: file.map(Path::to_path_buf),
         ignored_env,
     })
+}
+
+/// `MYQA_*` variables naming configuration keys, as raw text. (figment's own
+/// `Env` provider guesses types, which turns a numeric API key into a number.)
+struct Environment(Dict);
+
+impl Environment {
+    fn capture(keys: &[&str]) -> Environment {
+        let values = std::env::vars()
+            .filter_map(|(name, value)| {
+                let key = name.strip_prefix(ENV_PREFIX)?.to_ascii_lowercase();
+                keys.contains(&key.as_str())
+                    .then(|| (key, Value::from(value)))
+            })
+            .collect();
+        Environment(values)
+    }
+}
+
+impl Provider for Environment {
+    fn metadata(&self) -> Metadata {
+        Metadata::named("environment variable").interpolater(|_profile, keys| {
+            format!("{ENV_PREFIX}{}", keys.join("_").to_ascii_uppercase())
+        })
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        Ok(Profile::Default.collect(self.0.clone()))
+    }
 }
 
 /// `myqa config check`: the effective configuration, secrets masked.

@@ -21,23 +21,26 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: &Config) -> anyhow::Result<Application> {
+        Self::build_with(config, axum::Router::new()).await
+    }
+
+    /// Builds with `extra` routes behind the same middleware (for tests).
+    pub async fn build_with(
+        config: &Config,
+        extra: axum::Router<AppState>,
+    ) -> anyhow::Result<Application> {
         let pool = PoolOptions {
             max_connections: (config.workers as u32 * 2).max(8),
             ..Default::default()
         };
         let store = crate::open_store(config, pool).await?;
-        Self::with_store(config, store).await
-    }
-
-    /// Builds around an opened, migrated store.
-    pub async fn with_store(config: &Config, store: Store) -> anyhow::Result<Application> {
         let state = AppState::start(store.clone(), HttpSettings::from(config)).await?;
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         Ok(Application {
             listener,
-            router: myqa_http::router(state),
+            router: myqa_http::router_with(state, extra),
             store,
         })
     }

@@ -1,0 +1,400 @@
+//! The test harness: the real application on a real socket, over a real
+//! SQLite file or a PostgreSQL database created for the test and dropped after.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use myqa::admin;
+use myqa_core::config::Config;
+use myqa_core::network::NetworkList;
+use myqa_core::{ApiKey, Organisation, Permission};
+use myqa_http::AppState;
+use myqa_store::Store;
+use serde_json::Value;
+use sqlx::Connection;
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates one `#[tokio::test]` per backend for each named async test
+/// function taking a [`Backend`].
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(crate::support::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(crate::support::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+pub(crate) use on_both_backends;
+
+/// The administrative connection to the local PostgreSQL server.
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A database of its own for one test, dropped when the test ends.
+pub struct PgDatabase {
+    pub name: String,
+}
+
+impl PgDatabase {
+    pub async fn create() -> PgDatabase {
+        let name = format!("myqa_test_{}", Uuid::new_v4().simple());
+        let mut conn = sqlx::PgConnection::connect(&postgres_admin_url())
+            .await
+            .expect("PostgreSQL must run on 127.0.0.1:5432 (see README)");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+        PgDatabase { name }
+    }
+
+    pub fn url(&self) -> String {
+        let admin = postgres_admin_url();
+        let base = admin
+            .rsplit_once('/')
+            .map_or(admin.as_str(), |(base, _)| base);
+        format!("{base}/{}", self.name)
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs inside the test's runtime; a thread with its own runtime
+        // may block on the async driver.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&postgres_admin_url()).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut conn)
+                    .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// The configuration every test starts from.
+pub fn test_config(dir: &std::path::Path, database_url: Option<String>) -> Config {
+    Config {
+        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        data_dir: dir.to_path_buf(),
+        database_url: database_url.map(Into::into),
+        revision_poll_interval: std::time::Duration::from_millis(50),
+        workers: 2,
+        ..Config::default()
+    }
+}
+
+/// A running application.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub store: Store,
+    pub config: Config,
+    pub client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    // Dropped last: the data outlives the server.
+    pub dir: TempDir,
+    _database: Option<PgDatabase>,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |_| {}, axum::Router::new()).await
+    }
+
+    pub async fn spawn_configured(
+        backend: Backend,
+        configure: impl FnOnce(&mut Config),
+    ) -> TestApp {
+        Self::spawn_with(backend, configure, axum::Router::new()).await
+    }
+
+    pub async fn spawn_with(
+        backend: Backend,
+        configure: impl FnOnce(&mut Config),
+        extra: axum::Router<AppState>,
+    ) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let database = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(PgDatabase::create().await),
+        };
+        let mut config = test_config(dir.path(), database.as_ref().map(PgDatabase::url));
+        configure(&mut config);
+        let app = myqa::Application::build_with(&config, extra)
+            .await
+            .expect("application builds");
+        let addr = app.local_addr();
+        let store = app.store().clone();
+        let (tx, rx) = oneshot::channel();
+        tokio::spawn(async move {
+            app.run_until(async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        TestApp {
+            addr,
+            store,
+            config,
+            client: reqwest::Client::builder().no_proxy().build().unwrap(),
+            shutdown: Some(tx),
+            dir,
+            _database: database,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn get(&self, path: &str, key: Option<&str>) -> reqwest::Response {
+        let mut request = self.client.get(self.url(path));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        request.send().await.expect("request reaches the server")
+    }
+
+    pub async fn create_org(&self, name: &str) -> Organisation {
+        let org = Organisation {
+            id: Uuid::new_v4(),
+            name: name.to_owned(),
+            coins_balance: 0,
+            unlimited: true,
+            created_at: myqa_core::time::now(),
+        };
+        self.store.create_organisation(&org).await.unwrap();
+        org
+    }
+
+    /// Stores a key and returns it with its raw secret.
+    pub async fn create_key(
+        &self,
+        org: Uuid,
+        permissions: &[Permission],
+        allow: &[&str],
+    ) -> (ApiKey, String) {
+        self.create_key_with(org, permissions, allow, None).await
+    }
+
+    pub async fn create_key_with(
+        &self,
+        org: Uuid,
+        permissions: &[Permission],
+        allow: &[&str],
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> (ApiKey, String) {
+        let (key, secret) = admin::new_key(
+            org,
+            "test key",
+            permissions.to_vec(),
+            NetworkList::parse(allow).unwrap(),
+            expires_at,
+        )
+        .unwrap();
+        self.store
+            .insert_api_key(&key, &secret.digest())
+            .await
+            .unwrap();
+        (key, secret.expose().to_owned())
+    }
+
+    /// A new organisation and a key with every permission.
+    pub async fn full_key(&self) -> String {
+        let org = self.create_org(&format!("org-{}", Uuid::new_v4())).await;
+        self.create_key(org.id, &Permission::ALL, &[]).await.1
+    }
+
+    /// The `myqa` binary, pointed at this application's database.
+    pub fn cli(&self) -> tokio::process::Command {
+        cli_command(&self.config)
+    }
+
+    /// Runs `myqa --json <args>` and parses its output.
+    pub async fn cli_json(&self, args: &[&str]) -> Value {
+        let output = self.cli().arg("--json").args(args).output().await.unwrap();
+        assert!(
+            output.status.success(),
+            "myqa {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("--json prints JSON")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_myqa"))
+}
+
+/// A `myqa` command with a clean environment holding only `config`'s data
+/// directory and database.
+pub fn cli_command(config: &Config) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(binary());
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("MYQA_DATA_DIR", &config.data_dir)
+        .kill_on_drop(true);
+    if let Some(url) = &config.database_url {
+        command.env(
+            "MYQA_DATABASE_URL",
+            secrecy::ExposeSecret::expose_secret(url),
+        );
+    }
+    command
+}
+
+/// Checks an error response against the contract: status, envelope, code,
+/// and an `X-Request-Id` that is a UUID equal to the envelope's `request_id`.
+pub async fn assert_error(response: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status().as_u16(), status, "status");
+    let header_id = request_id(&response);
+    let body: Value = response.json().await.expect("error body is JSON");
+    assert_eq!(body["success"], false, "{body}");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "message: {body}"
+    );
+    assert_eq!(body["error"]["request_id"], header_id.to_string(), "{body}");
+    body
+}
+
+/// The response's `X-Request-Id`, which must be a UUID.
+pub fn request_id(response: &reqwest::Response) -> Uuid {
+    let value = response
+        .headers()
+        .get("x-request-id")
+        .expect("every response carries X-Request-Id")
+        .to_str()
+        .unwrap();
+    Uuid::from_str(value).expect("X-Request-Id is a UUID")
+}
+
+/// The real `myqa serve` binary as a child process, with its output captured.
+pub struct ServerProcess {
+    pub addr: SocketAddr,
+    pub stdout: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    pub stderr: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    child: tokio::process::Child,
+}
+
+impl ServerProcess {
+    /// Starts `myqa serve <args>` with JSON logs on an ephemeral port and
+    /// waits until it listens.
+    pub async fn start(mut command: tokio::process::Command, args: &[&str]) -> ServerProcess {
+        use tokio::io::{AsyncBufReadExt, BufReader};
+        let mut child = command
+            .arg("serve")
+            .args(args)
+            .env("MYQA_BIND", "127.0.0.1:0")
+            .env("MYQA_LOG_FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("myqa starts");
+        let stdout = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (addr_tx, addr_rx) = oneshot::channel();
+        let out_lines = stdout.clone();
+        let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = out.next_line().await {
+                out_lines.lock().unwrap().push(line);
+            }
+        });
+        let err_lines = stderr.clone();
+        let mut err = BufReader::new(child.stderr.take().unwrap()).lines();
+        tokio::spawn(async move {
+            let mut addr_tx = Some(addr_tx);
+            while let Ok(Some(line)) = err.next_line().await {
+                if let Ok(event) = serde_json::from_str::<Value>(&line)
+                    && event["message"] == "MyQA listening"
+                    && let Some(tx) = addr_tx.take()
+                {
+                    let _ = tx.send(
+                        event["address"]
+                            .as_str()
+                            .unwrap()
+                            .parse::<SocketAddr>()
+                            .unwrap(),
+                    );
+                }
+                err_lines.lock().unwrap().push(line);
+            }
+        });
+        let addr = tokio::time::timeout(std::time::Duration::from_secs(60), addr_rx)
+            .await
+            .expect("myqa serve starts within a minute")
+            .unwrap_or_else(|_| panic!("myqa serve exited early: {:?}", stderr.lock().unwrap()));
+        ServerProcess {
+            addr,
+            stdout,
+            stderr,
+            child,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Stops the server with SIGTERM and waits for it to exit.
+    pub async fn stop(mut self) -> (Vec<String>, Vec<String>) {
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status();
+        }
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(20), self.child.wait()).await;
+        // Let the readers drain.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let out = self.stdout.lock().unwrap().clone();
+        let err = self.stderr.lock().unwrap().clone();
+        (out, err)
+    }
+}
