@@ -8,6 +8,7 @@ use myqa_core::network::NetworkList;
 use myqa_store::{Catalogue, Store, StoreResult};
 
 use crate::auth::KeyVerifier;
+use crate::routes::standards::ListCache;
 
 /// The HTTP layer's slice of the configuration.
 #[derive(Debug, Clone)]
@@ -37,6 +38,7 @@ pub struct AppState {
     pub keys: Arc<KeyVerifier>,
     pub catalogue: Arc<Catalogue>,
     pub settings: Arc<HttpSettings>,
+    pub standards_list: Arc<ListCache>,
 }
 
 impl AppState {
@@ -75,6 +77,7 @@ impl AppState {
             keys,
             catalogue,
             settings: Arc::new(settings),
+            standards_list: Arc::default(),
         })
     }
 }

@@ -18,7 +18,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let loaded = config::load(cli.config.as_deref())?;
     match cli.command {
         Command::Serve(args) => {
-            telemetry::init(loaded.config.log_format);
+            let _log_flush = telemetry::init(loaded.config.log_format);
             for name in &loaded.ignored_env {
                 tracing::warn!(variable = %name, "ignoring unknown MYQA_ environment variable");
             }

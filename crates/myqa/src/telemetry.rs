@@ -1,17 +1,28 @@
 //! Logging. Logs go to stderr (stdout carries command output, such as a key
 //! shown once). Headers are never logged, so neither is any key.
 
+use std::io::IsTerminal;
+
 use myqa_core::config::LogFormat;
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 
 const DEFAULT_FILTER: &str = "info,sqlx=warn,tower_http=warn";
 
-pub fn init(format: LogFormat) {
+/// Installs the server's subscriber. Lines are written by a background thread,
+/// so a request never waits on a `write(2)` to stderr; the buffer is not lossy
+/// (when full, writers wait rather than drop lines). Keep the guard alive
+/// until exit: dropping it flushes what is left.
+pub fn init(format: LogFormat) -> Option<WorkerGuard> {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    let (writer, guard) = NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(writer);
     let installed = match format {
         LogFormat::Json => builder
             .json()
@@ -21,16 +32,18 @@ pub fn init(format: LogFormat) {
             .try_init(),
         LogFormat::Text => builder.try_init(),
     };
-    if installed.is_ok() {
+    installed.ok().map(|()| {
         install_panic_hook();
-    }
+        guard
+    })
 }
 
-/// Admin commands: warnings and errors only.
+/// Admin commands: warnings and errors only, written directly.
 pub fn init_quiet() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
 }

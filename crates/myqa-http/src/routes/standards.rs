@@ -1,10 +1,14 @@
 //! The standards catalogue (SPEC §4). Any valid key may read it.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
+use axum::body::Bytes;
 use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use myqa_core::ErrorCode;
-use myqa_core::standard::{Grade, GradingScheme, Standard};
+use myqa_core::standard::{Grade, GradingScheme, Standard, normalize_code};
+use myqa_store::Standards;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -118,6 +122,30 @@ fn find_standard(state: &AppState, id_or_code: &str) -> ApiResult<Arc<Standard>>
     })
 }
 
+/// The serialized list of every standard, built once per catalogue snapshot:
+/// the list is the most frequent catalogue read and never changes between
+/// imports.
+#[derive(Default)]
+pub struct ListCache(RwLock<Option<(Standards, Bytes)>>);
+
+impl ListCache {
+    fn body(&self, snapshot: &Standards) -> Bytes {
+        if let Some((cached, body)) = &*self.0.read().unwrap_or_else(|e| e.into_inner())
+            && Arc::ptr_eq(cached, snapshot)
+        {
+            return body.clone();
+        }
+        let list: Vec<StandardSummary> = snapshot
+            .iter()
+            .map(|s| StandardSummary::from(s.as_ref()))
+            .collect();
+        let body =
+            Bytes::from(serde_json::to_vec(&Envelope::ok(list)).expect("summaries serialise"));
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Some((snapshot.clone(), body.clone()));
+        body
+    }
+}
+
 /// List the standards.
 #[utoipa::path(get, path = "/api/v1/standards", tag = "standards",
     params(StandardsQuery),
@@ -131,22 +159,22 @@ pub async fn list_standards(
     _caller: Caller,
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<StandardsQuery>,
-) -> Envelope<Vec<StandardSummary>> {
+) -> Response {
     let all = state.catalogue.all();
-    let wanted = query
-        .code
-        .as_deref()
-        .map(myqa_core::standard::normalize_code);
-    Envelope::ok(
-        all.iter()
-            .filter(|s| {
-                wanted
-                    .as_ref()
-                    .is_none_or(|w| *w == myqa_core::standard::normalize_code(&s.code))
-            })
-            .map(|s| StandardSummary::from(s.as_ref()))
-            .collect(),
-    )
+    match query.code.as_deref().map(normalize_code) {
+        None => (
+            [(header::CONTENT_TYPE, "application/json")],
+            state.standards_list.body(&all),
+        )
+            .into_response(),
+        Some(wanted) => Envelope::ok(
+            all.iter()
+                .filter(|s| normalize_code(&s.code) == wanted)
+                .map(|s| StandardSummary::from(s.as_ref()))
+                .collect::<Vec<_>>(),
+        )
+        .into_response(),
+    }
 }
 
 /// One standard, by id or code.
