@@ -111,3 +111,26 @@ fn cors_layer(origins: &CorsOrigins) -> CorsLayer {
         ])
         .max_age(Duration::from_secs(600))
 }
+
+#[cfg(test)]
+mod tests {
+    /// `docs/openapi.json` is the reviewed copy of the contract the code
+    /// generates; a change to the API shows up in its diff.
+    #[test]
+    fn committed_openapi_matches_the_code() {
+        let generated = format!(
+            "{}\n",
+            serde_json::to_string_pretty(&super::openapi_document()).unwrap()
+        );
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
+        if std::env::var_os("UPDATE_OPENAPI").is_some() {
+            std::fs::write(path, &generated).unwrap();
+            return;
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "docs/openapi.json is stale: run `UPDATE_OPENAPI=1 cargo test -p myqa-http` and commit it"
+        );
+    }
+}

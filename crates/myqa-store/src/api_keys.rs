@@ -11,6 +11,10 @@ use crate::fetch::Fetch;
 use crate::revisions::{KEYS, bump_revision};
 use crate::{Store, StoreError, StoreResult, begin_write, on_db};
 
+/// Sets when a key stops working, keeping an earlier time if one is set.
+const SCHEDULE_REVOCATION: &str = "UPDATE api_keys SET revoked_at = $2
+     WHERE id = $1 AND (revoked_at IS NULL OR revoked_at > $2)";
+
 const COLUMNS: &str = "id, org_id, name, prefix, permissions, allowed_ips, created_at, last_used_at, revoked_at, expires_at";
 
 fn from_row(row: &impl Fetch) -> sqlx::Result<ApiKey> {
@@ -123,14 +127,11 @@ impl Store {
     pub async fn revoke_api_key(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<ApiKey> {
         on_db!(self, |pool, backend| {
             let mut tx = begin_write!(pool, backend)?;
-            let updated = sqlx::query(
-                "UPDATE api_keys SET revoked_at = $2
-                 WHERE id = $1 AND (revoked_at IS NULL OR revoked_at > $2)",
-            )
-            .bind(id)
-            .bind(DbTime(at))
-            .execute(&mut *tx)
-            .await?;
+            let updated = sqlx::query(SCHEDULE_REVOCATION)
+                .bind(id)
+                .bind(DbTime(at))
+                .execute(&mut *tx)
+                .await?;
             if updated.rows_affected() > 0 {
                 bump_revision!(&mut *tx, backend, KEYS);
             }
@@ -152,14 +153,11 @@ impl Store {
     ) -> StoreResult<()> {
         on_db!(self, |pool, backend| {
             let mut tx = begin_write!(pool, backend)?;
-            let updated = sqlx::query(
-                "UPDATE api_keys SET revoked_at = $2
-                 WHERE id = $1 AND (revoked_at IS NULL OR revoked_at > $2)",
-            )
-            .bind(old_id)
-            .bind(DbTime(old_revoked_at))
-            .execute(&mut *tx)
-            .await?;
+            let updated = sqlx::query(SCHEDULE_REVOCATION)
+                .bind(old_id)
+                .bind(DbTime(old_revoked_at))
+                .execute(&mut *tx)
+                .await?;
             if updated.rows_affected() == 0 {
                 return Err(StoreError::Conflict(format!(
                     "API key {old_id} is unknown or already revoked"

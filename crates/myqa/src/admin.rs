@@ -210,6 +210,17 @@ pub fn new_key(
     Ok((key, secret))
 }
 
+/// Stores a new key; what is shown once to the operator.
+async fn issue_key(store: &Store, key: ApiKey, secret: ApiKeySecret) -> anyhow::Result<IssuedKey> {
+    store.insert_api_key(&key, &secret.digest()).await?;
+    Ok(IssuedKey {
+        key,
+        secret: secret.expose().to_owned(),
+        replaces: None,
+        replaced_key_revoked_at: None,
+    })
+}
+
 fn after(duration: Duration) -> anyhow::Result<DateTime<Utc>> {
     let delta = chrono::Duration::from_std(duration).context("duration too long")?;
     myqa_core::time::now()
@@ -230,13 +241,7 @@ async fn key_command(store: &Store, command: KeyCommand, json: bool) -> anyhow::
             let allowed = NetworkList::parse(&allow_ips).context("invalid --allow-ip")?;
             let expires_at = expires_in.map(after).transpose()?;
             let (key, secret) = new_key(org.id, &name, permissions, allowed, expires_at)?;
-            store.insert_api_key(&key, &secret.digest()).await?;
-            let issued = IssuedKey {
-                key,
-                secret: secret.expose().to_owned(),
-                replaces: None,
-                replaced_key_revoked_at: None,
-            };
+            let issued = issue_key(store, key, secret).await?;
             emit(json, &issued, || issued.lines());
         }
         KeyCommand::List { org } => {
@@ -346,12 +351,6 @@ pub async fn bootstrap(store: &Store) -> anyhow::Result<Option<Bootstrapped>> {
         NetworkList::default(),
         None,
     )?;
-    store.insert_api_key(&key, &secret.digest()).await?;
-    let key = IssuedKey {
-        key,
-        secret: secret.expose().to_owned(),
-        replaces: None,
-        replaced_key_revoked_at: None,
-    };
+    let key = issue_key(store, key, secret).await?;
     Ok(Some(Bootstrapped { org, key }))
 }

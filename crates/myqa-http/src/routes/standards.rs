@@ -7,7 +7,9 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use myqa_core::ErrorCode;
-use myqa_core::standard::{Grade, GradingScheme, Standard, normalize_code};
+use myqa_core::standard::{
+    Chapter, Clause, Grade, GradingScheme, Section, Standard, normalize_code,
+};
 use myqa_store::Standards;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -85,6 +87,41 @@ pub struct ClauseView {
     pub ko: bool,
     /// BRCGS fundamental requirement.
     pub fundamental: bool,
+}
+
+impl From<&Chapter> for ChapterView {
+    fn from(c: &Chapter) -> Self {
+        Self {
+            id: c.id,
+            number: c.number.clone(),
+            title: c.title.clone(),
+            sections: c.sections.iter().map(SectionView::from).collect(),
+        }
+    }
+}
+
+impl From<&Section> for SectionView {
+    fn from(s: &Section) -> Self {
+        Self {
+            id: s.id,
+            number: s.number.clone(),
+            title: s.title.clone(),
+            clauses: s.clauses.iter().map(ClauseView::from).collect(),
+        }
+    }
+}
+
+impl From<&Clause> for ClauseView {
+    fn from(c: &Clause) -> Self {
+        Self {
+            id: c.id,
+            number: c.number.clone(),
+            title: c.title.clone(),
+            requirement: c.requirement.clone(),
+            ko: c.ko,
+            fundamental: c.fundamental,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -233,34 +270,6 @@ pub async fn list_clauses(
     };
     Ok(Envelope::ok(ClauseTree {
         standard: StandardSummary::from(standard.as_ref()),
-        chapters: chapters
-            .into_iter()
-            .map(|c| ChapterView {
-                id: c.id,
-                number: c.number.clone(),
-                title: c.title.clone(),
-                sections: c
-                    .sections
-                    .iter()
-                    .map(|s| SectionView {
-                        id: s.id,
-                        number: s.number.clone(),
-                        title: s.title.clone(),
-                        clauses: s
-                            .clauses
-                            .iter()
-                            .map(|l| ClauseView {
-                                id: l.id,
-                                number: l.number.clone(),
-                                title: l.title.clone(),
-                                requirement: l.requirement.clone(),
-                                ko: l.ko,
-                                fundamental: l.fundamental,
-                            })
-                            .collect(),
-                    })
-                    .collect(),
-            })
-            .collect(),
+        chapters: chapters.into_iter().map(ChapterView::from).collect(),
     }))
 }

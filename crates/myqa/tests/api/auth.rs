@@ -279,13 +279,12 @@ async fn missing_permission_is_403_naming_it(backend: Backend) {
         .create_key(org.id, &[Permission::SnapReportGenerate], &[])
         .await;
     let response = app
-        .client
-        .post(app.url("/api/v1/captureiq/analyze"))
-        .bearer_auth(&snap_only)
-        .json(&serde_json::json!({"transcript": "Auditor: hello"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            "/api/v1/captureiq/analyze",
+            &snap_only,
+            &serde_json::json!({"transcript": "Auditor: hello"}),
+        )
+        .await;
     let body = assert_error(response, 403, "FORBIDDEN").await;
     assert!(
         body["error"]["message"]
@@ -298,13 +297,12 @@ async fn missing_permission_is_403_naming_it(backend: Backend) {
         .create_key(org.id, &[Permission::CaptureIqAnalyze], &[])
         .await;
     let response = app
-        .client
-        .post(app.url("/api/v1/snapreport/analyze"))
-        .bearer_auth(&capture_only)
-        .json(&serde_json::json!({}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            "/api/v1/snapreport/analyze",
+            &capture_only,
+            &serde_json::json!({}),
+        )
+        .await;
     let body = assert_error(response, 403, "FORBIDDEN").await;
     assert!(
         body["error"]["message"]

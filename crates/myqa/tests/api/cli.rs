@@ -2,9 +2,7 @@
 
 use serde_json::Value;
 
-use crate::support::{
-    Backend, PgDatabase, ServerProcess, TestApp, cli_command, on_both_backends, test_config,
-};
+use crate::support::{Backend, ServerProcess, TestApp, cli_command, fresh_setup, on_both_backends};
 
 async fn org_and_key_commands_speak_json(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -185,12 +183,7 @@ async fn org_and_key_commands_speak_json(backend: Backend) {
 }
 
 async fn bootstrap_prints_a_working_key_once(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let database = match backend {
-        Backend::Sqlite => None,
-        Backend::Postgres => Some(PgDatabase::create().await),
-    };
-    let config = test_config(dir.path(), database.as_ref().map(PgDatabase::url));
+    let (_dir, _database, config) = fresh_setup(backend).await;
 
     let server = ServerProcess::start(cli_command(&config), &["--bootstrap"]).await;
     let stdout = server.stdout.lock().unwrap().clone();

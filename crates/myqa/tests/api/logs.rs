@@ -3,17 +3,10 @@
 
 use serde_json::Value;
 
-use crate::support::{
-    Backend, PgDatabase, ServerProcess, cli_command, on_both_backends, test_config,
-};
+use crate::support::{Backend, ServerProcess, cli_command, fresh_setup, on_both_backends};
 
 async fn logs_carry_request_ids_and_never_keys(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let database = match backend {
-        Backend::Sqlite => None,
-        Backend::Postgres => Some(PgDatabase::create().await),
-    };
-    let config = test_config(dir.path(), database.as_ref().map(PgDatabase::url));
+    let (_dir, _database, config) = fresh_setup(backend).await;
     let server = ServerProcess::start(cli_command(&config), &["--bootstrap"]).await;
     let key = server
         .stdout

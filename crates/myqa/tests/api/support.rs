@@ -104,6 +104,18 @@ impl Drop for PgDatabase {
     }
 }
 
+/// A fresh database of `backend` and a configuration pointing at it, for
+/// tests that run the binary rather than an in-process application.
+pub async fn fresh_setup(backend: Backend) -> (TempDir, Option<PgDatabase>, Config) {
+    let dir = tempfile::tempdir().unwrap();
+    let database = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(PgDatabase::create().await),
+    };
+    let config = test_config(dir.path(), database.as_ref().map(PgDatabase::url));
+    (dir, database, config)
+}
+
 /// The configuration every test starts from.
 pub fn test_config(dir: &std::path::Path, database_url: Option<String>) -> Config {
     Config {
@@ -186,6 +198,16 @@ impl TestApp {
             request = request.bearer_auth(key);
         }
         request.send().await.expect("request reaches the server")
+    }
+
+    pub async fn post_json(&self, path: &str, key: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(key)
+            .json(body)
+            .send()
+            .await
+            .expect("request reaches the server")
     }
 
     pub async fn create_org(&self, name: &str) -> Organisation {
