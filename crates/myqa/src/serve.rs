@@ -90,7 +90,27 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         }
     }
     tracing::info!(address = %app.local_addr(), backend = ?app.store().backend(), "MyQA listening");
-    app.run_until(shutdown_signal()).await
+    // In-flight requests get `shutdown_timeout` after the signal; then the
+    // process exits whatever is still open.
+    let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = app.run_until(async move {
+        shutdown_signal().await;
+        let _ = signalled_tx.send(());
+    });
+    let deadline = async move {
+        if signalled_rx.await.is_ok() {
+            tokio::time::sleep(config.shutdown_timeout).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        result = server => result,
+        () = deadline => {
+            tracing::warn!("shutdown deadline passed; closing the connections still open");
+            Ok(())
+        }
+    }
 }
 
 async fn shutdown_signal() {
