@@ -5,6 +5,7 @@
 //! is a valid one.
 
 pub mod api_key;
+pub mod capture;
 pub mod config;
 pub mod error_code;
 pub mod network;
