@@ -2,8 +2,12 @@
 //! one is configuration: `local` (the embedded, offline engine, the default)
 //! or `openai` (any OpenAI-compatible Chat Completions endpoint).
 
+pub mod local;
+
 use futures_util::future::BoxFuture;
 use myqa_core::capture::{Language, Observation, SessionType, TokenUsage};
+
+pub use local::LocalEngine;
 
 /// A stretch of transcript with its time, as a transcription provider returns
 /// it. Offsets are from the start of the recording.
