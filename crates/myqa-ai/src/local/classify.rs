@@ -31,6 +31,22 @@ const AUDIT_COMMITMENT_WEIGHT: f32 = 0.25;
 const NEGATION_REACH: usize = 3;
 /// A question settled by a yes/no answer is no longer an open question.
 const ANSWERED_PENALTY: f32 = 1.5;
+/// A meeting statement with figures ("four this month, eleven in March") is
+/// half a key point already; a single number, a quarter of one.
+const FIGURES_BONUS: f32 = 1.0;
+/// A short evaluation right after a statement by the same speaker ("That's
+/// good.", "C'est bien.") says what the statement was.
+const ECHO_BONUS: f32 = 1.0;
+/// An explicit request ("Please…", "I'd like to see…") is the action item
+/// even when it names a finding: the finding's scores are scaled by this.
+const REQUEST_PRECEDENCE: f32 = 0.5;
+/// A sentence making a suggestion ("…, so it might be worth…") is the
+/// suggestion: what it says of the present state, good or bad, is scaled by
+/// these.
+const SUGGESTION_PRECEDENCE_GOOD: f32 = 0.5;
+const SUGGESTION_PRECEDENCE_PROBLEM: f32 = 0.6;
+/// A question whose answer is "not sure" / "noch offen" is an open one.
+const UNSURE_REPLY_BONUS: f32 = 1.0;
 /// "Two of the four sinks…": in an audit, only part of something is as it
 /// should be; in a meeting, a figure.
 const PROPORTION_PROBLEM: f32 = 1.0;
@@ -42,8 +58,8 @@ pub(crate) struct Facts {
     signals: [f32; Signal::COUNT],
     pub content_words: usize,
     pub question: bool,
-    /// Carries a number or a percentage.
-    pub figure: bool,
+    /// How many numbers it carries (a percentage counts as two: it compares).
+    pub numbers: usize,
     /// Counts part of a whole ("two of the four").
     pub proportion: bool,
     pub imperative: bool,
@@ -102,7 +118,8 @@ pub(crate) fn facts(lexicon: &Lexicon, text: &str) -> Facts {
         .iter()
         .filter(|w| w.chars().count() > 1 && !lexicon.is_stopword(w))
         .count();
-    let figure = text.contains('%') || words.iter().any(|w| lexicon.is_number(w));
+    let numbers = words.iter().filter(|w| lexicon.is_number(w)).count()
+        + if text.contains('%') { 2 } else { 0 };
     let first = words.first().copied().unwrap_or("");
     let opening: Vec<&str> = words
         .iter()
@@ -113,7 +130,7 @@ pub(crate) fn facts(lexicon: &Lexicon, text: &str) -> Facts {
         signals,
         content_words,
         question,
-        figure,
+        numbers,
         proportion: lexicon.has_proportion(&words),
         imperative: !question && is_imperative(lexicon.language, lists.imperatives, &opening),
         continues: lists.continuations.contains(&first),
@@ -159,6 +176,11 @@ pub(crate) struct Context {
     pub answered: bool,
     /// The next speaker says it is done already.
     pub already_done: bool,
+    /// The next speaker does not know either ("not sure", "noch offen").
+    pub reply_unsure: bool,
+    /// The same speaker follows with a short evaluation: positive
+    /// (`Some(true)`) or negative (`Some(false)`).
+    pub echo: Option<bool>,
 }
 
 /// Scores of every category of `session`, in order of precedence on a tie:
@@ -173,6 +195,7 @@ pub(crate) fn scores(
     let chatter = s(Signal::SmallTalk);
     let deadline = s(Signal::Deadline).min(1.0);
     let imperative = if facts.imperative { IMPERATIVE } else { 0.0 };
+    let explicit_request = s(Signal::Request) >= THRESHOLD;
     let mut scores = match session {
         SessionType::Audit => {
             let evidence = if s(Signal::Evidence) > 0.0 {
@@ -190,11 +213,22 @@ pub(crate) fn scores(
             let mut good = s(Signal::Good);
             // A sentence that makes a suggestion is the suggestion, whatever
             // good it says of the present state.
-            if s(Signal::Improvement) >= THRESHOLD {
-                good /= 2.0;
+            let suggestion = s(Signal::Improvement) >= THRESHOLD;
+            if suggestion {
+                good *= SUGGESTION_PRECEDENCE_GOOD;
             }
-            let mut action =
-                s(Signal::Request) + AUDIT_COMMITMENT_WEIGHT * s(Signal::Commitment) + imperative;
+            let echo_good = if context.echo == Some(true) {
+                ECHO_BONUS
+            } else {
+                0.0
+            };
+            let echo_bad = if context.echo == Some(false) {
+                ECHO_BONUS
+            } else {
+                0.0
+            };
+            let mut action = s(Signal::Request).max(imperative)
+                + AUDIT_COMMITMENT_WEIGHT * s(Signal::Commitment);
             if action > 0.0 {
                 action += deadline;
             }
@@ -202,10 +236,19 @@ pub(crate) fn scores(
                 problem + evidence
             } else {
                 0.0
-            } - history;
-            let mut positive = if good > 0.0 { good + evidence } else { 0.0 } - history;
+            } - history
+                + echo_bad;
+            let mut positive = if good > 0.0 { good + evidence } else { 0.0 } - history + echo_good;
             let mut improvement = s(Signal::Improvement) - history / 2.0;
             let mut note = s(Signal::Note);
+            if suggestion {
+                nonconformity *= SUGGESTION_PRECEDENCE_PROBLEM;
+            }
+            if explicit_request {
+                nonconformity *= REQUEST_PRECEDENCE;
+                positive *= REQUEST_PRECEDENCE;
+                improvement *= REQUEST_PRECEDENCE;
+            }
             if facts.question {
                 // An auditor's question gathers evidence; only a request in
                 // question form ("Can you…?") is an outcome.
@@ -228,20 +271,22 @@ pub(crate) fn scores(
             ]
         }
         SessionType::Meeting => {
-            let mut action = s(Signal::Request) + s(Signal::Commitment) + imperative;
+            let mut action = s(Signal::Request).max(imperative) + s(Signal::Commitment);
             if action > 0.0 {
                 action += deadline;
             }
             let mut decision = s(Signal::Decision);
-            let mut key_point = s(Signal::Figure)
-                + if facts.proportion {
-                    PROPORTION_FIGURE
-                } else {
-                    0.0
-                };
-            if key_point > 0.0 && facts.figure {
-                key_point += EVIDENCE_BONUS;
-            }
+            let figures = match facts.numbers {
+                0 => 0.0,
+                1 => FIGURES_BONUS / 2.0,
+                _ => FIGURES_BONUS,
+            };
+            let proportion = if facts.proportion {
+                PROPORTION_FIGURE
+            } else {
+                0.0
+            };
+            let mut key_point = s(Signal::Figure) + figures + proportion;
             let mut risk = s(Signal::Risk);
             let mut note = s(Signal::Note);
             let question = if facts.question {
@@ -254,13 +299,18 @@ pub(crate) fn scores(
                 } else {
                     0.0
                 };
-                let substance = 0.1 * facts.content_words.min(10) as f32;
-                let settled = if context.answered {
-                    ANSWERED_PENALTY
-                } else {
+                if explicit_request {
+                    // "Can you check whether…?" asks for an action.
                     0.0
-                };
-                1.0 + substance + s(Signal::Question) - settled
+                } else {
+                    let substance = 0.1 * facts.content_words.min(10) as f32;
+                    let (settled, open) = match (context.reply_unsure, context.answered) {
+                        (true, _) => (0.0, UNSURE_REPLY_BONUS),
+                        (false, true) => (ANSWERED_PENALTY, 0.0),
+                        (false, false) => (0.0, 0.0),
+                    };
+                    1.0 + substance + s(Signal::Question) + open - settled
+                }
             } else {
                 s(Signal::Question) / 2.0
             };
@@ -303,6 +353,23 @@ pub(crate) fn verdict(facts: &Facts, scores: &[(Category, f32)]) -> Option<(Cate
     (score >= THRESHOLD && substantive).then_some((category, score))
 }
 
+/// Whether a sentence is a short evaluation ("That's good.", "Not great."):
+/// `Some(true)` positive, `Some(false)` negative.
+fn evaluation(facts: &Facts) -> Option<bool> {
+    if facts.question || facts.content_words >= MIN_CONTENT_WORDS {
+        return None;
+    }
+    let good = facts.signal(Signal::Good);
+    let bad = facts.signal(Signal::Problem) + facts.signal(Signal::Negation);
+    if good > 0.0 && bad == 0.0 {
+        Some(true)
+    } else if facts.signal(Signal::Problem) > good {
+        Some(false)
+    } else {
+        None
+    }
+}
+
 /// Labels that name the auditor, in the languages the engine reads.
 const AUDITOR_LABELS: &[&str] = &[
     "audit", "prüf", "inspect", "assessor", "evaluat", "évaluat", "gutacht",
@@ -334,14 +401,19 @@ pub(crate) fn assess(
         .iter()
         .enumerate()
         .map(|(i, facts)| {
+            let next = all_facts.get(i + 1);
             // The reply, when the next sentence is someone else's.
-            let reply = all_facts.get(i + 1).filter(|_| {
+            let reply = next.filter(|_| {
                 sentences[i + 1].turn != sentences[i].turn && speaker(i + 1) != speaker(i)
             });
+            let follow_up = next.filter(|_| speaker(i + 1) == speaker(i));
             let context = Context {
                 auditee: auditor_labelled && !speaker(i).is_some_and(is_auditor),
                 answered: reply.is_some_and(|r| r.answer),
                 already_done: reply.is_some_and(|r| r.already),
+                reply_unsure: reply
+                    .is_some_and(|r| !r.question && r.signal(Signal::Question) > 0.0),
+                echo: follow_up.and_then(evaluation),
             };
             let verdict = verdict(facts, &scores(session, facts, context));
             Assessment {

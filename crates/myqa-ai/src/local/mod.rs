@@ -198,11 +198,25 @@ impl LocalEngine {
                         .map(|(c, s)| format!("{}={s:.2}", c.as_str()))
                         .collect::<Vec<_>>()
                         .join(" ");
+                let tokens = lexicon.tokenize(&transcript[sentence.start..sentence.end]);
+                let hits = lexicon
+                    .find(&tokens)
+                    .iter()
+                    .map(|h| {
+                        let words: Vec<&str> = tokens[h.first..=h.last]
+                            .iter()
+                            .map(|t| t.lower.as_str())
+                            .collect();
+                        format!("{:?}:{}", h.signal, words.join("_"))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 format!(
-                    "{:<22} {:<28} [{scores}] {}",
+                    "{:<22} {:<28} [{scores}] {}\n{:>52} {hits}",
                     turns[sentence.turn].speaker.as_deref().unwrap_or("-"),
                     assessment.category.map_or("·", |c| c.as_str()),
-                    one_line(&transcript[sentence.start..sentence.end])
+                    one_line(&transcript[sentence.start..sentence.end]),
+                    ""
                 )
             })
             .collect()

@@ -19,7 +19,7 @@ const MAX_LABEL_WORDS: usize = 4;
 
 /// Lower-case words a title-case label may contain (`Chef de production`).
 const LABEL_PARTICLES: &[&str] = &[
-    "de", "du", "des", "la", "le", "of", "the", "von", "der", "van", "d'",
+    "de", "du", "des", "la", "le", "of", "the", "von", "der", "van",
 ];
 
 #[derive(Debug, Clone)]
@@ -44,13 +44,18 @@ pub(crate) fn turns(transcript: &str) -> Vec<Turn> {
     for label in &candidates {
         *counts.entry(label.name.as_str()).or_default() += 1;
     }
+    // A transcript with two or more recurring speakers is a labelled one:
+    // there, any capitalised name at a line start is a speaker too (the
+    // "Chef d'équipe :" who speaks once).
+    let labelled = counts.values().filter(|n| **n >= 2).count() >= 2;
     let accepted: Vec<&Label> = candidates
         .iter()
         .filter(|label| {
             let recurs = counts[label.name.as_str()] >= 2;
             let title = is_title_case(&label.name);
+            let capitalised = label.name.chars().next().is_some_and(char::is_uppercase);
             if label.line_start {
-                recurs || title
+                recurs || title || (labelled && capitalised)
             } else {
                 recurs && title
             }
@@ -200,6 +205,11 @@ fn timestamp_len(text: &str) -> usize {
 fn is_title_case(name: &str) -> bool {
     name.split_whitespace().all(|word| {
         let word = word.trim_start_matches('(');
+        // An elided particle counts by what follows it (`d'Équipe`).
+        let word = ["d'", "d’", "l'", "l’"]
+            .iter()
+            .find_map(|particle| word.strip_prefix(particle))
+            .unwrap_or(word);
         word.chars()
             .next()
             .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
@@ -247,6 +257,14 @@ mod tests {
                 s("Responsable qualité", "Non."),
             ]
         );
+    }
+
+    #[test]
+    fn a_one_off_speaker_in_a_labelled_transcript() {
+        let text = "Auditeur : Bonjour.\nResponsable qualité : Bonjour.\nChef d'équipe : C'est interdit.\nAuditeur : Bien.\nResponsable qualité : Oui.";
+        let names: Vec<Option<String>> = turns(text).into_iter().map(|t| t.speaker).collect();
+        assert_eq!(names[2].as_deref(), Some("Chef d'équipe"));
+        assert_eq!(names.len(), 5);
     }
 
     #[test]

@@ -309,7 +309,8 @@ impl Lexicon {
 
     /// The cues in a sentence. Where cues overlap, the longer one wins (then
     /// the heavier, then the earlier): `no longer applies` is a note, not a
-    /// negation; `not recorded` is a problem, not a record.
+    /// negation; `not recorded` is a problem, not a record. Cues of other
+    /// signals on exactly the same words all count.
     pub(crate) fn find(&self, tokens: &[Token]) -> Vec<Hit> {
         let mut candidates: Vec<(usize, Vec<usize>)> = Vec::new();
         let mut try_cue = |index: usize, at: usize| {
@@ -341,16 +342,24 @@ impl Lexicon {
                 .then(pa[0].cmp(&pb[0]))
                 .then(a.signal.cmp(&b.signal))
         });
+        // Accepted matches: their words and signal. The same words may carry
+        // several signals (`passed` is good news in an audit and a status in a
+        // meeting), but once per signal.
+        let mut accepted: Vec<(Vec<usize>, Signal)> = Vec::new();
         let mut taken = vec![false; tokens.len()];
         let mut hits = Vec::new();
         for (index, positions) in candidates {
-            if positions.iter().any(|&p| taken[p]) {
+            let cue = &self.cues[index];
+            let parallel = accepted.iter().any(|(p, _)| *p == positions)
+                && !accepted
+                    .iter()
+                    .any(|(p, s)| *p == positions && *s == cue.signal);
+            if !parallel && positions.iter().any(|&p| taken[p]) {
                 continue;
             }
             for &p in &positions {
                 taken[p] = true;
             }
-            let cue = &self.cues[index];
             hits.push(Hit {
                 signal: cue.signal,
                 weight: cue.weight,
@@ -358,6 +367,7 @@ impl Lexicon {
                 last: *positions.last().unwrap_or(&positions[0]),
                 negates: cue.negates,
             });
+            accepted.push((positions, cue.signal));
         }
         hits.sort_by(|a, b| a.first.cmp(&b.first).then(a.signal.cmp(&b.signal)));
         hits
