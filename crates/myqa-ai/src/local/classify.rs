@@ -45,6 +45,15 @@ const REQUEST_PRECEDENCE: f32 = 0.5;
 /// these.
 const SUGGESTION_PRECEDENCE_GOOD: f32 = 0.5;
 const SUGGESTION_PRECEDENCE_PROBLEM: f32 = 0.6;
+/// Polarity cues before a "but" weigh this much.
+const BEFORE_CONTRAST: f32 = 0.5;
+/// A long statement by the auditor naming the evidence and saying something
+/// good of it, with nothing wrong, is how positive findings are put.
+const STATEMENT_BONUS: f32 = 0.5;
+const STATEMENT_WORDS: usize = 8;
+/// An answer to "what happened?" / "où en est…?" is a status report.
+const STATUS_REPLY_BONUS: f32 = 1.0;
+const STATUS_REPLY_WORDS: usize = 5;
 /// A question whose answer is "not sure" / "noch offen" is an open one.
 const UNSURE_REPLY_BONUS: f32 = 1.0;
 /// "Two of the four sinks…": in an audit, only part of something is as it
@@ -98,13 +107,28 @@ pub(crate) fn facts(lexicon: &Lexicon, text: &str) -> Facts {
             .iter()
             .any(|n| n.last < hit.first && hit.first - n.last <= NEGATION_REACH)
     };
+    // "X, but Y": Y is the point. What is good or wrong before the last
+    // "but" / "mais" / "aber" counts for less.
+    let contrast = tokens
+        .iter()
+        .rposition(|t| lists.contrasts.contains(&t.lower.as_str()))
+        .filter(|at| *at > 0);
     for hit in &hits {
+        let polar = matches!(
+            hit.signal,
+            Signal::Good | Signal::Problem | Signal::Negation
+        );
+        let weight = if polar && contrast.is_some_and(|at| hit.last < at) {
+            hit.weight * BEFORE_CONTRAST
+        } else {
+            hit.weight
+        };
         match hit.signal {
             // "not complete", "n'est pas conforme", "nicht vollständig".
-            Signal::Good if negated(hit) => signals[Signal::Problem as usize] += hit.weight,
+            Signal::Good if negated(hit) => signals[Signal::Problem as usize] += weight,
             // "no issues", "aucun écart", "keine Mängel" (half: weaker than said outright).
-            Signal::Problem if negated(hit) => signals[Signal::Good as usize] += hit.weight / 2.0,
-            signal => signals[signal as usize] += hit.weight,
+            Signal::Problem if negated(hit) => signals[Signal::Good as usize] += weight / 2.0,
+            signal => signals[signal as usize] += weight,
         }
     }
     // One negation says "something is not so"; more add nothing.
@@ -181,6 +205,8 @@ pub(crate) struct Context {
     /// The same speaker follows with a short evaluation: positive
     /// (`Some(true)`) or negative (`Some(false)`).
     pub echo: Option<bool>,
+    /// Said in reply to a status prompt by someone else.
+    pub status_reply: bool,
 }
 
 /// Scores of every category of `session`, in order of precedence on a tie:
@@ -238,6 +264,15 @@ pub(crate) fn scores(
                 0.0
             } - history
                 + echo_bad;
+            let statement = !facts.question
+                && facts.content_words >= STATEMENT_WORDS
+                && evidence > 0.0
+                && problem == 0.0;
+            let good = if good > 0.0 && statement {
+                good + STATEMENT_BONUS
+            } else {
+                good
+            };
             let mut positive = if good > 0.0 { good + evidence } else { 0.0 } - history + echo_good;
             let mut improvement = s(Signal::Improvement) - history / 2.0;
             let mut note = s(Signal::Note);
@@ -279,14 +314,23 @@ pub(crate) fn scores(
             let figures = match facts.numbers {
                 0 => 0.0,
                 1 => FIGURES_BONUS / 2.0,
-                _ => FIGURES_BONUS,
+                2 => FIGURES_BONUS,
+                _ => FIGURES_BONUS * 1.5,
             };
             let proportion = if facts.proportion {
                 PROPORTION_FIGURE
             } else {
                 0.0
             };
-            let mut key_point = s(Signal::Figure) + figures + proportion;
+            let status = if context.status_reply
+                && !facts.question
+                && facts.content_words >= STATUS_REPLY_WORDS
+            {
+                STATUS_REPLY_BONUS
+            } else {
+                0.0
+            };
+            let mut key_point = s(Signal::Figure) + figures + proportion + status;
             let mut risk = s(Signal::Risk);
             let mut note = s(Signal::Note);
             let question = if facts.question {
@@ -393,6 +437,15 @@ pub(crate) fn assess(
         .map(|s| facts(lexicon, &transcript[s.start..s.end]))
         .collect();
     let speaker = |i: usize| turns[sentences[i].turn].speaker.as_deref();
+    // For each sentence, the last sentence of the turn before its own.
+    let mut previous_turn_end = vec![None; sentences.len()];
+    let mut last_of_turn: Option<usize> = None;
+    for i in 0..sentences.len() {
+        if i > 0 && sentences[i].turn != sentences[i - 1].turn {
+            last_of_turn = Some(i - 1);
+        }
+        previous_turn_end[i] = last_of_turn;
+    }
     let auditor_labelled = session == SessionType::Audit
         && turns
             .iter()
@@ -414,6 +467,11 @@ pub(crate) fn assess(
                 reply_unsure: reply
                     .is_some_and(|r| !r.question && r.signal(Signal::Question) > 0.0),
                 echo: follow_up.and_then(evaluation),
+                status_reply: previous_turn_end[i].is_some_and(|p| {
+                    all_facts[p].question
+                        && all_facts[p].signal(Signal::Status) > 0.0
+                        && speaker(p) != speaker(i)
+                }),
             };
             let verdict = verdict(facts, &scores(session, facts, context));
             Assessment {

@@ -28,13 +28,15 @@ pub(crate) struct Finding {
 /// The next sentence joins the current finding when the same speaker says it
 /// right after, it opens with a word that ties it to what came before
 /// ("because", "so", "which", "it", "parce que", "weil"…), and it is either of
-/// the same category or of none but with substance. A sentence of another
-/// category always starts a new finding.
+/// the same category or of none but with substance; or when both are key
+/// points of one turn (a status report in several sentences). A sentence of
+/// another category always starts a new finding.
 pub(crate) fn group(
     sentences: &[Sentence],
     assessments: &[Assessment],
     same_speaker: impl Fn(usize, usize) -> bool,
 ) -> Vec<Finding> {
+    let same_turn = |a: usize, b: usize| sentences[a].turn == sentences[b].turn;
     let mut findings: Vec<Finding> = Vec::new();
     for (i, assessment) in assessments.iter().enumerate() {
         let facts = &assessment.facts;
@@ -44,10 +46,13 @@ pub(crate) fn group(
                 Some(category) => category == finding.category,
                 None => !facts.question && facts.content_words >= MIN_EXPLANATION_WORDS,
             };
+            // A status report told in several sentences is one key point.
+            let same_report = finding.category == Category::KeyPoint
+                && assessment.category == Some(Category::KeyPoint)
+                && same_turn(last, i);
             last + 1 == i
                 && finding.sentences.len() < MAX_SENTENCES
-                && facts.continues
-                && explains
+                && ((facts.continues && explains) || same_report)
                 && same_speaker(last, i)
                 && sentences[last].end <= sentences[i].start
         };

@@ -42,7 +42,7 @@ pub(super) const CUES: &[CueGroup] = &[
         "ohne zu zögern", "wussten", "gut geschult", "kannten",
     ]),
     group(Good, 1.0, &[
-        "alle", "jede", "jeder", "jedes", "jeweils", "richtig", "sauber", "dokumentiert", "unterschrieben",
+        "=alle", "jede", "jeder", "jedes", "jeweils", "richtig", "sauber", "dokumentiert", "unterschrieben",
         "abgezeichnet", "kalibriert", "gültig", "innerhalb", "gekennzeichnet", "getrennt", "abgeschlossen",
         "verschlossen", "geprüft", "freigegeben", "vorhanden", "gut", "geschult", "bestanden", "rechtzeitig",
     ]),
@@ -176,6 +176,16 @@ pub(super) const CUES: &[CueGroup] = &[
         "im selben spind", "im selben regal", "im gleichen regal", "im selben schrank",
         "im gleichen schrank", "im selben behälter",
     ]),
+    // Ergänzt nach einer zweiten Runde.
+    group(Problem, 2.0, &["außer betrieb", "funktioniert nicht", "defekt"]),
+    group(Problem, 1.5, &["schlecht", "kondenswasser", "tropft", "ausgeschaltet", "loch"]),
+    group(Good, 1.0, &["ausgefüllt", "ausgehängt", "lesbar"]),
+    group(Commitment, 1.5, &["ich kann"]),
+    group(Figure, 1.5, &["stand bei", "update zu"]),
+    group(Status, 1.0, &[
+        "wie sieht es", "wie ist der stand", "was ist passiert", "gibt es neuigkeiten", "was gibt es neues",
+        "wie läuft",
+    ]),
 ];
 
 #[rustfmt::skip]
@@ -206,5 +216,6 @@ pub(super) const WORDS: WordLists = WordLists {
     fillers: &["also", "gut", "okay", "ok", "na", "so", "und", "dann", "äh", "ähm", "ja", "jetzt", "nun"],
     proportion: &["von"],
     articles: &["den", "unseren", "ihren", "diesen"],
+    contrasts: &["aber", "jedoch", "allerdings"],
     imperatives: &[],
 };

@@ -45,7 +45,7 @@ pub(super) const CUES: &[CueGroup] = &[
         "all present", "well maintained", "good condition", "good order", "exactly what we want",
         "what i'd expect", "what we'd expect", "what i would expect", "good practice", "best practice",
         "well organised", "well organized", "well laid out", "up to date", "in date", "in calibration",
-        "all negative", "fully", "complete", "completed", "correctly", "match", "matches", "matched",
+        "all negative", "fully", "complete", "completed", "=correctly", "match", "matches", "matched",
         "well inside", "well within", "within limits", "within specification", "within spec",
         "within the limit", "no issues", "no problems", "no gaps", "no concerns", "nothing missing",
         "nothing out of place", "impressive", "excellent", "very good", "really good", "robust", "effective",
@@ -58,12 +58,12 @@ pub(super) const CUES: &[CueGroup] = &[
     group(Good, 1.0, &[
         "every", "each", "=recorded", "=signed", "=documented", "=verified", "=validated", "=calibrated",
         "=filed", "=attached", "=locked", "=labelled", "=labeled", "=segregated", "=separated",
-        "satisfactory", "=clean", "tidy", "good", "current", "within", "on time", "passed", "accurate",
-        "accurately", "=correct", "full", "controlled", "protected", "secure", "traceable", "in place",
+        "satisfactory", "=clean", "tidy", "=good", "current", "within", "on time", "passed", "accurate",
+        "accurately", "=correct", "full", "=controlled", "protected", "secure", "=traceable", "in place",
         "=closed",
     ]),
     group(Good, 0.5, &[
-        "all", "fine", "shows", "showed", "demonstrates", "demonstrated", "=checked", "available",
+        "all", "fine", "=shows", "=showed", "demonstrates", "demonstrated", "=checked", "available",
     ]),
     // Opportunities for improvement.
     group(Improvement, 2.0, &[
@@ -108,7 +108,7 @@ pub(super) const CUES: &[CueGroup] = &[
         "we are going to", "going forward", "from now on", "with immediate effect", "go ahead with",
         "we'll go with", "the plan is", "signed off on",
     ]),
-    group(Decision, 1.0, &["rather than", "approved", "instead of"]),
+    group(Decision, 1.0, &["rather than", "=approved", "instead of"]),
     group(Decision, 0.5, &["instead"]),
     // Key points: figures and status.
     group(Figure, 1.5, &[
@@ -134,7 +134,7 @@ pub(super) const CUES: &[CueGroup] = &[
     group(Risk, 1.5, &["if ... would", "dependent on", "reliance", "shortage", "recall", "if ... will"]),
     group(Risk, 1.0, &[
         "could go", "would leave", "which would", "lead time", "lead times", "short", "backup", "depend on",
-        "rely on", "delay", "delays", "potential", "potentially", "likely to", "unless", "vulnerable to",
+        "rely on", "delay", "delays", "potential", "potentially", "=likely to", "unless", "vulnerable to",
     ]),
     group(Risk, 0.5, &["in case", "if"]),
     // Open questions.
@@ -156,7 +156,7 @@ pub(super) const CUES: &[CueGroup] = &[
         "desk review", "not visited", "=wasn't visited", "will be visited", "not audited", "=wasn't audited",
     ]),
     group(Note, 1.5, &[
-        "no longer", "separately", "in the meantime", "not in scope", "for context", "unavailable",
+        "no longer", "=separately", "in the meantime", "not in scope", "for context", "unavailable",
     ]),
     // Evidence an auditor looks at (boosts findings, never one on its own).
     group(Evidence, 1.0, &[
@@ -185,7 +185,7 @@ pub(super) const CUES: &[CueGroup] = &[
     // Findings of past audits revisited.
     group(History, 1.5, &[
         "last year's", "previous audit", "last audit", "previous report", "last report", "old finding",
-        "previous finding", "from last time", "closed out", "=was closed", "=were closed", "already closed",
+        "previous finding", "from last time", "=closed out", "=was closed", "=were closed", "already closed",
     ]),
     // Added after a first round on unseen transcripts.
     group(History, 1.5, &["=last year's", "last year there"]),
@@ -211,7 +211,7 @@ pub(super) const CUES: &[CueGroup] = &[
     ]),
     group(Good, 1.0, &["=maintained", "=inspected", "=serviced", "=cleaned", "=written", "=intact", "=kept"]),
     group(Figure, 1.0, &[
-        "installed", "booked", "in progress", "on hold", "delivered", "rolled out", "up and running",
+        "installed", "=booked", "in progress", "on hold", "delivered", "rolled out", "up and running",
         "more than", "less than", "fewer than", "threshold", "below our", "above our", "passed", "failed",
     ]),
     group(Risk, 2.0, &[
@@ -237,6 +237,41 @@ pub(super) const CUES: &[CueGroup] = &[
     group(Note, 1.5, &["will be closed", "is closed for", "last thing"]),
     group(Problem, 2.0, &[
         "same rack", "same shelf", "same locker", "same drawer", "same container", "same pallet",
+    ]),
+    // Added after a second round on unseen transcripts.
+    group(Good, 1.0, &[
+        "=reviewed", "=quarantined", "marked for", "=stored", "=displayed", "=posted", "filled in",
+        "=identified", "legible", "=readable",
+    ]),
+    group(Good, 0.5, &["=covers"]),
+    group(Improvement, 1.5, &[
+        "would make", "would reduce", "would prevent", "would avoid", "would save", "would allow",
+        "would stop", "would be easier", "would be safer", "could add", "might add", "one idea",
+        "one thought", "an idea",
+    ]),
+    group(Improvement, 2.0, &["you might", "you could add", "you might add"]),
+    group(Problem, 2.0, &[
+        "not working", "=doesn't work", "=isn't working", "out of order", "corroded", "switched off",
+        "turned off",
+    ]),
+    group(Problem, 1.5, &[
+        "split", "badly", "poorly", "condensation", "dripping", "drips", "hole", "holes", "dented",
+    ]),
+    group(Problem, 0.5, &["still"]),
+    group(Request, 1.5, &["needs sorting", "need sorting", "needs fixing", "=i'd like the"]),
+    group(Commitment, 1.5, &["i can"]),
+    group(Deadline, 0.5, &["now"]),
+    group(Figure, 1.5, &["update on", "quick update", "status update", "came back with"]),
+    group(Figure, 1.0, &["all but"]),
+    group(Figure, 0.5, &["so far"]),
+    group(Status, 1.0, &[
+        "how are we", "what =happened", "where are we", "any update", "update on", "what's the status",
+        "the status of", "the status on", "how did", "what's the latest", "how's the", "how is the",
+        "how are things", "how did it go",
+    ]),
+    group(Note, 2.0, &[
+        "just a note", "a note that", "quick note", "=haven't reviewed", "not reviewed today",
+        "not looked at", "=haven't looked at", "not part of today's", "=isn't part of", "outside today's",
     ]),
 ];
 
@@ -275,6 +310,7 @@ pub(super) const WORDS: WordLists = WordLists {
     ],
     proportion: &["of"],
     articles: &["the", "our", "your", "their", "these", "those"],
+    contrasts: &["but", "however"],
     imperatives: &[
         "send", "make", "get", "check", "update", "replace", "fix", "review", "ensure", "arrange", "book",
         "add", "remove", "label", "clean", "repair", "retrain", "train", "investigate", "record", "complete",

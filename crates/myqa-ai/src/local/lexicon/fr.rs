@@ -26,13 +26,13 @@ pub(super) const CUES: &[CueGroup] = &[
         "alors que", "au bout de", "trop tard", "en retard", "aurait dû", "auraient dû", "devrait être",
         "lacune", "faute", "erreur", "défaut", "n'a pas été", "pas été",
     ]),
-    group(Problem, 1.0, &["pourtant", "bien que", "seulement"]),
+    group(Problem, 1.0, &["pourtant", "bien que", "=seulement"]),
     group(Negation, 1.0, &["pas", "aucun", "aucune", "rien", "jamais", "sans", "ni", "n'", "ne", "personne"]),
     // Points positifs.
     group(Good, 1.5, &[
         "complet", "complets", "complète", "complètes", "conforme", "conformes", "correctement",
         "à chaque fois", "bien tenu", "bien tenus", "bien tenue", "bon état", "à jour", "respecté",
-        "respectés", "maîtrisé", "en moins d'", "en moins de", "dans les délais", "bonne pratique",
+        "respectés", "=maîtrisé", "en moins d'", "en moins de", "dans les délais", "bonne pratique",
         "bonnes pratiques", "rien à signaler", "aucun écart", "très propre", "impeccable", "exemplaire",
         "bien organisé", "parfaitement", "systématiquement", "rigoureux", "rigoureuse", "efficace",
         "tous signés", "toutes signées", "bien rangé", "clairement identifié", "clairement identifiés",
@@ -41,21 +41,22 @@ pub(super) const CUES: &[CueGroup] = &[
     ]),
     group(Good, 1.0, &[
         "tous", "toutes", "chaque", "=correct", "correcte", "propre", "propres", "signé", "signés",
-        "enregistré", "enregistrés", "étiqueté", "étiquetés", "étiquetée", "étiquetées", "séparé", "séparés",
-        "séparées", "validé", "vérifié", "vérifiés", "bouclé", "satisfaisant", "satisfaisants", "identifié",
-        "identifiés", "tracé", "tracés", "disponible", "en place", "bien", "fermé à clé", "protégé",
+        "=enregistré", "=enregistrés", "=étiqueté", "=étiquetés", "=étiquetée", "=étiquetées", "séparé",
+        "séparés", "séparées", "validé", "=vérifié", "=vérifiés", "bouclé", "satisfaisant", "satisfaisants",
+        "identifié", "identifiés", "tracé", "tracés", "disponible", "en place", "bien", "fermé à clé",
+        "protégé",
     ]),
     group(Good, 0.5, &["tout", "très bien", "montre"]),
     // Pistes d'amélioration.
     group(Improvement, 2.0, &[
-        "vous pourriez", "on pourrait", "il serait", "ce serait bien", "ce serait mieux", "gagnerait à",
+        "vous =pourriez", "on =pourrait", "il =serait", "ce =serait bien", "ce =serait mieux", "gagnerait à",
         "je recommande", "je vous recommande", "je suggère", "je vous suggère", "piste d'amélioration",
         "pistes d'amélioration", "axe d'amélioration", "plus pratique", "il vaudrait mieux", "mériterait",
-        "pourrait être amélioré", "vous auriez intérêt", "ça vaudrait le coup", "serait utile",
-        "serait plus", "vous gagneriez",
+        "pourrait être amélioré", "vous auriez intérêt", "ça vaudrait le coup", "=serait utile",
+        "=serait plus", "vous gagneriez",
     ]),
     group(Improvement, 1.5, &[
-        "pourrait", "envisager", "amélioration", "améliorer", "recommandation", "suggestion",
+        "=pourrait", "envisager", "amélioration", "améliorer", "recommandation", "suggestion",
     ]),
     group(Improvement, 0.5, &["mieux", "pratique", "plus simple"]),
     // Actions.
@@ -88,7 +89,7 @@ pub(super) const CUES: &[CueGroup] = &[
     group(Figure, 1.5, &[
         "en baisse", "en hausse", "par rapport à", "comparé à", "pour cent", "augmenté", "diminué", "baissé",
         "passé de", "passés de", "objectif atteint", "dans l'objectif", "au-dessus de l'objectif",
-        "en dessous de l'objectif", "en avance", "indicateur", "indicateurs",
+        "en dessous de l'objectif", "en avance", "=indicateur", "=indicateurs",
     ]),
     group(Figure, 1.0, &[
         "contre", "baisse", "hausse", "tendance", "au total", "en moyenne", "moyenne", "objectif",
@@ -103,7 +104,7 @@ pub(super) const CUES: &[CueGroup] = &[
         "dangereux", "menace", "exposé", "vulnérable", "problèmes de livraison",
         "problème d'approvisionnement", "manquer de", "à court de",
     ]),
-    group(Risk, 1.5, &["si ... aurait", "dépendance", "pénurie", "rupture", "rappel", "si ... va"]),
+    group(Risk, 1.5, &["si ... aurait", "dépendance", "pénurie", "rupture", "rappel produit", "si ... va"]),
     group(Risk, 1.0, &[
         "secours", "dépend", "dépendons", "retard", "retards", "potentiel", "potentiellement", "sauf si",
     ]),
@@ -124,7 +125,7 @@ pub(super) const CUES: &[CueGroup] = &[
         "remplacée par", "remplacé par", "revue documentaire", "en travaux", "pas visité", "pas été visité",
         "non visité",
     ]),
-    group(Note, 1.5, &["n'est plus", "ne sont plus", "entre-temps", "séparément", "indisponible"]),
+    group(Note, 1.5, &["n'est plus", "ne sont plus", "entre-temps", "=séparément", "indisponible"]),
     // Preuves.
     group(Evidence, 1.0, &[
         "enregistrement", "enregistrements", "relevé", "relevés", "fiche", "fiches", "registre",
@@ -155,7 +156,7 @@ pub(super) const CUES: &[CueGroup] = &[
         "un café", "prendre un café", "machine à café", "une pause", "petite pause", "faire une pause",
         "pause café", "déjeuner", "bon week-end", "votre week-end", "la météo", "parking", "bouchons",
     ]),
-    group(Improvement, 2.0, &["ce serait", "serait intéressant"]),
+    group(Improvement, 2.0, &["ce =serait", "=serait intéressant"]),
     group(Problem, 2.0, &[
         "posés au sol", "posé au sol", "posée au sol", "posées au sol", "à même le sol", "stockés au sol",
         "posés ... au sol", "usé", "usés", "abîmé", "abîmés", "détérioré", "écaillé", "obstrué", "encombré",
@@ -187,6 +188,19 @@ pub(super) const CUES: &[CueGroup] = &[
     group(Problem, 2.0, &[
         "dans le même casier", "sur la même étagère", "dans le même bac", "sur le même rayonnage",
         "dans la même armoire",
+    ]),
+    // Ajouts après une deuxième série.
+    group(Problem, 2.0, &["ne fonctionne pas", "hors service", "en panne", "fendu", "percé"]),
+    group(Problem, 1.5, &["mal", "ferme mal", "condensation", "goutte", "gouttes", "trou", "éteint"]),
+    group(Good, 1.0, &[
+        "=remplies", "=rempli", "=remplis", "=remplie", "=affiché", "=affichée", "=affichés", "=affichées",
+        "lisible", "lisibles", "=archivés", "=rangés", "=isolé", "=isolés", "=consignés",
+    ]),
+    group(Commitment, 1.5, &["je peux"]),
+    group(Figure, 1.5, &["point sur", "mise à jour"]),
+    group(Status, 1.0, &[
+        "où en est", "où en sont", "qu'est-ce qui s'est passé", "quoi de neuf", "le point sur",
+        "ça donne quoi", "comment ça se passe", "comment ça s'est passé",
     ]),
 ];
 
@@ -220,5 +234,6 @@ pub(super) const WORDS: WordLists = WordLists {
     ],
     proportion: &["sur"],
     articles: &["les", "nos", "vos", "ces"],
+    contrasts: &["mais", "cependant", "pourtant", "toutefois"],
     imperatives: &[],
 };

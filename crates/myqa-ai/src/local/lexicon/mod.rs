@@ -59,10 +59,12 @@ pub(crate) enum Signal {
     SmallTalk,
     /// Past findings revisited: last year's report, l'an dernier.
     History,
+    /// Asks for a status report: what happened, où en est, wie sieht es aus.
+    Status,
 }
 
 impl Signal {
-    pub(crate) const COUNT: usize = Signal::History as usize + 1;
+    pub(crate) const COUNT: usize = Signal::Status as usize + 1;
 }
 
 /// A group of cues sharing a signal and a weight, as written in the tables.
@@ -103,6 +105,8 @@ pub(crate) struct WordLists {
     pub proportion: &'static [&'static str],
     /// Articles that may come between it and the whole (`the`, `les`, `den`).
     pub articles: &'static [&'static str],
+    /// Words after which the sentence makes its real point ("X, but Y").
+    pub contrasts: &'static [&'static str],
 }
 
 #[derive(Debug, Clone)]
