@@ -29,6 +29,9 @@ const ABBREVIATIONS: &[&str] = &[
 const RUN_ON_WORDS: usize = 60;
 /// Pieces of a split run-on are at least this long.
 const MIN_PIECE_WORDS: usize = 15;
+/// No piece is longer than this, joint or not: text without any punctuation
+/// or joint word still yields quotable sentences.
+const MAX_PIECE_WORDS: usize = 100;
 
 /// Splits each turn into sentences.
 pub(crate) fn split(transcript: &str, turns: &[Turn]) -> Vec<Sentence> {
@@ -185,11 +188,11 @@ fn split_run_on(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
             .trim_matches(|c: char| !c.is_alphanumeric())
             .to_lowercase();
         let remaining = words - index - 1;
-        if previous_ends_clause
+        let at_joint = previous_ends_clause
             && words_in_piece >= MIN_PIECE_WORDS
             && remaining >= MIN_PIECE_WORDS
-            && JOINTS.contains(&bare.as_str())
-        {
+            && JOINTS.contains(&bare.as_str());
+        if at_joint || words_in_piece >= MAX_PIECE_WORDS {
             pieces.push((piece_start, trim_end_at(text, piece_start, at)));
             piece_start = at;
             words_in_piece = 0;
@@ -273,6 +276,17 @@ mod tests {
                 "The divert test sign-off for\nTuesday is blank",
                 "Next point"
             ]
+        );
+    }
+
+    #[test]
+    fn endless_text_is_cut_into_bounded_pieces() {
+        let text = "word ".repeat(1000);
+        let got = sentences(&text);
+        assert_eq!(got.len(), 10);
+        assert!(
+            got.iter()
+                .all(|s| s.split_whitespace().count() == MAX_PIECE_WORDS)
         );
     }
 
