@@ -45,6 +45,9 @@ const REQUEST_PRECEDENCE: f32 = 0.5;
 /// these.
 const SUGGESTION_PRECEDENCE_GOOD: f32 = 0.5;
 const SUGGESTION_PRECEDENCE_PROBLEM: f32 = 0.6;
+/// "For your information, …" announces a general note: other findings in
+/// the sentence are scaled by this.
+const ASIDE_PRECEDENCE: f32 = 0.5;
 /// Polarity cues before a "but" weigh this much.
 const BEFORE_CONTRAST: f32 = 0.5;
 /// A long statement by the auditor naming the evidence and saying something
@@ -113,6 +116,7 @@ pub(crate) fn facts(lexicon: &Lexicon, text: &str) -> Facts {
         .iter()
         .rposition(|t| lists.contrasts.contains(&t.lower.as_str()))
         .filter(|at| *at > 0);
+    let mut negation = 0.0f32;
     for hit in &hits {
         let polar = matches!(
             hit.signal,
@@ -128,11 +132,16 @@ pub(crate) fn facts(lexicon: &Lexicon, text: &str) -> Facts {
             Signal::Good if negated(hit) => signals[Signal::Problem as usize] += weight,
             // "no issues", "aucun écart", "keine Mängel" (half: weaker than said outright).
             Signal::Problem if negated(hit) => signals[Signal::Good as usize] += weight / 2.0,
+            // One negation says "something is not so"; more add nothing.
+            Signal::Negation => negation = negation.max(weight),
             signal => signals[signal as usize] += weight,
         }
+        // "had no", "not recorded": a problem cue holding a negation is one.
+        if hit.negates && hit.signal == Signal::Problem {
+            negation = negation.max(weight);
+        }
     }
-    // One negation says "something is not so"; more add nothing.
-    signals[Signal::Negation as usize] = signals[Signal::Negation as usize].min(1.0);
+    signals[Signal::Negation as usize] = negation.min(1.0);
 
     let question = text
         .trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '’' | '»' | ')'))
@@ -222,6 +231,7 @@ pub(crate) fn scores(
     let deadline = s(Signal::Deadline).min(1.0);
     let imperative = if facts.imperative { IMPERATIVE } else { 0.0 };
     let explicit_request = s(Signal::Request) >= THRESHOLD;
+    let aside = s(Signal::Aside) >= THRESHOLD;
     let mut scores = match session {
         SessionType::Audit => {
             let evidence = if s(Signal::Evidence) > 0.0 {
@@ -275,9 +285,15 @@ pub(crate) fn scores(
             };
             let mut positive = if good > 0.0 { good + evidence } else { 0.0 } - history + echo_good;
             let mut improvement = s(Signal::Improvement) - history / 2.0;
-            let mut note = s(Signal::Note);
+            let mut note = s(Signal::Note) + s(Signal::Aside);
+            positive -= s(Signal::Requirement);
             if suggestion {
                 nonconformity *= SUGGESTION_PRECEDENCE_PROBLEM;
+            }
+            if aside {
+                nonconformity *= ASIDE_PRECEDENCE;
+                positive *= ASIDE_PRECEDENCE;
+                improvement *= ASIDE_PRECEDENCE;
             }
             if explicit_request {
                 nonconformity *= REQUEST_PRECEDENCE;
@@ -332,7 +348,12 @@ pub(crate) fn scores(
             };
             let mut key_point = s(Signal::Figure) + figures + proportion + status;
             let mut risk = s(Signal::Risk);
-            let mut note = s(Signal::Note);
+            let mut note = s(Signal::Note) + s(Signal::Aside);
+            if aside {
+                decision *= ASIDE_PRECEDENCE;
+                key_point *= ASIDE_PRECEDENCE;
+                risk *= ASIDE_PRECEDENCE;
+            }
             let question = if facts.question {
                 decision = 0.0;
                 key_point = 0.0;
@@ -437,6 +458,15 @@ pub(crate) fn assess(
         .map(|s| facts(lexicon, &transcript[s.start..s.end]))
         .collect();
     let speaker = |i: usize| turns[sentences[i].turn].speaker.as_deref();
+    // For each sentence, the first sentence of the turn after its own.
+    let mut next_turn_start = vec![None; sentences.len()];
+    let mut first_of_next: Option<usize> = None;
+    for i in (0..sentences.len()).rev() {
+        next_turn_start[i] = first_of_next;
+        if i == 0 || sentences[i].turn != sentences[i - 1].turn {
+            first_of_next = Some(i);
+        }
+    }
     // For each sentence, the last sentence of the turn before its own.
     let mut previous_turn_end = vec![None; sentences.len()];
     let mut last_of_turn: Option<usize> = None;
@@ -455,10 +485,13 @@ pub(crate) fn assess(
         .enumerate()
         .map(|(i, facts)| {
             let next = all_facts.get(i + 1);
-            // The reply, when the next sentence is someone else's.
-            let reply = next.filter(|_| {
-                sentences[i + 1].turn != sentences[i].turn && speaker(i + 1) != speaker(i)
-            });
+            // The reply: the next turn's first sentence, when someone else
+            // says it. A statement gets a reply only as its turn's last
+            // sentence; a question anywhere in the turn ("What's happening
+            // with X? Are they still…?").
+            let reply = next_turn_start[i]
+                .filter(|&n| speaker(n) != speaker(i) && (facts.question || n == i + 1))
+                .map(|n| &all_facts[n]);
             let follow_up = next.filter(|_| speaker(i + 1) == speaker(i));
             let context = Context {
                 auditee: auditor_labelled && !speaker(i).is_some_and(is_auditor),

@@ -46,10 +46,15 @@ pub(crate) fn group(
                 Some(category) => category == finding.category,
                 None => !facts.question && facts.content_words >= MIN_EXPLANATION_WORDS,
             };
-            // A status report told in several sentences is one key point.
-            let same_report = finding.category == Category::KeyPoint
-                && assessment.category == Some(Category::KeyPoint)
-                && same_turn(last, i);
+            // A status report told in several sentences is one key point; a
+            // question asked in several, one question.
+            let same_report = match finding.category {
+                Category::KeyPoint => assessment.category == Some(Category::KeyPoint),
+                Category::Question => {
+                    facts.question && assessment.category.is_none_or(|c| c == Category::Question)
+                }
+                _ => false,
+            } && same_turn(last, i);
             last + 1 == i
                 && finding.sentences.len() < MAX_SENTENCES
                 && ((facts.continues && explains) || same_report)

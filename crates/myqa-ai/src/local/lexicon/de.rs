@@ -109,11 +109,10 @@ pub(super) const CUES: &[CueGroup] = &[
     group(Question, 1.0, &["ob"]),
     // Hinweise.
     group(Note, 2.0, &[
-        "zur info", "zur information", "nur zur info", "zur kenntnis", "im urlaub", "krank",
-        "krankgeschrieben", "verschoben", "nicht anwendbar", "entfällt", "gilt nicht mehr",
-        "nicht mehr relevant", "außerhalb des geltungsbereichs", "nicht im umfang", "wird nachgeholt",
-        "wird ... nachgeholt", "beim nächsten besuch", "nächsten audit", "hinweis", "zu ihrer information",
-        "nicht besichtigt", "wird morgen geprüft", "wird ... geprüft", "nicht begangen", "nur zur kenntnis",
+        "im urlaub", "krank", "krankgeschrieben", "verschoben", "nicht anwendbar", "entfällt",
+        "gilt nicht mehr", "nicht mehr relevant", "außerhalb des geltungsbereichs", "nicht im umfang",
+        "wird nachgeholt", "wird ... nachgeholt", "beim nächsten besuch", "nächsten audit",
+        "nicht besichtigt", "wird morgen geprüft", "wird ... geprüft", "nicht begangen",
     ]),
     group(Note, 1.5, &["nicht mehr", "inzwischen", "separat", "gesondert"]),
     // Nachweise.
@@ -186,6 +185,22 @@ pub(super) const CUES: &[CueGroup] = &[
         "wie sieht es", "wie ist der stand", "was ist passiert", "gibt es neuigkeiten", "was gibt es neues",
         "wie läuft",
     ]),
+    // Ergänzt nach einer dritten Runde.
+    group(Aside, 2.0, &[
+        "zur info", "zur information", "nur zur info", "zur kenntnis", "zu ihrer information", "hinweis",
+        "nur zur kenntnis", "nur damit sie es wissen", "zur erinnerung",
+    ]),
+    group(Requirement, 1.0, &["laut verfahren", "fordert", "verlangt", "schreibt vor", "sollte", "sollten"]),
+    group(Problem, 2.0, &[
+        "nebenabweichung", "hauptabweichung", "abweichung feststellen", "stelle ... abweichung",
+        "ohne etikett", "ohne datum", "kein etikett", "keine kennzeichnung", "eingerissen", "zerrissen",
+    ]),
+    group(Evidence, 1.0, &[
+        "ich habe gesehen", "ich habe ... gesehen", "mir ist aufgefallen", "ich habe ... gefunden",
+        "ich habe ... geprüft",
+    ]),
+    group(Improvement, 0.5, &["vielleicht"]),
+    group(Problem, 1.0, &["über offenem produkt", "über offenen produkten"]),
 ];
 
 #[rustfmt::skip]

@@ -30,9 +30,9 @@ pub(super) const CUES: &[CueGroup] = &[
     ]),
     group(Problem, 1.5, &[
         "goes straight from", "jumps from", "had no", "has no", "have no", "=there's no", "gap", "gaps",
-        "failed", "fails", "lack", "lacks", "lacking", "absent", "loose", "torn", "worn", "stops on",
-        "stops at", "=stopped", "ends on", "whereas", "even though", "only one", "should have been",
-        "=should've been", "supposed to", "wrong",
+        "failed", "fails", "lack", "lacks", "lacking", "absent", "loose", "worn", "stops on", "stops at",
+        "=stopped", "ends on", "whereas", "even though", "only one", "should have been", "=should've been",
+        "supposed to", "wrong",
     ]),
     group(Problem, 1.0, &["although", "=outside"]),
     group(Negation, 1.0, &[
@@ -146,13 +146,10 @@ pub(super) const CUES: &[CueGroup] = &[
     group(Question, 1.0, &["whether", "need to check whether", "what's the position"]),
     // General notes.
     group(Note, 2.0, &[
-        "just so everyone knows", "just so you know", "for information", "for your information", "for info",
-        "fyi", "for the record", "note that", "please note", "worth noting", "bear in mind", "on leave",
-        "on holiday", "on annual leave", "off sick", "on maternity leave", "no longer applies",
+        "on leave", "on holiday", "on annual leave", "off sick", "on maternity leave", "no longer applies",
         "no longer apply", "no longer relevant", "not applicable", "=doesn't apply", "does not apply",
         "out of scope", "outside the scope", "postponed", "rescheduled", "deferred", "will be covered",
         "will be reviewed", "will be audited", "will be looked at", "at the next visit", "next visit",
-        "by way of background", "for awareness", "for everyone's awareness", "heads up", "be aware",
         "desk review", "not visited", "=wasn't visited", "will be visited", "not audited", "=wasn't audited",
     ]),
     group(Note, 1.5, &[
@@ -181,14 +178,14 @@ pub(super) const CUES: &[CueGroup] = &[
         "does that work", "sounds like a plan", "hold your breath", "thanks for having me", "no problem",
         "=sorry",
     ]),
-    group(SmallTalk, 1.0, &["next", "brilliant", "perfect", "great", "lovely", "the office", "=first"]),
+    group(SmallTalk, 1.0, &["brilliant", "perfect", "great", "lovely", "the office", "=first"]),
     // Findings of past audits revisited.
     group(History, 1.5, &[
-        "last year's", "previous audit", "last audit", "previous report", "last report", "old finding",
+        "previous =audit", "last =audit", "previous report", "last report", "old finding",
         "previous finding", "from last time", "=closed out", "=was closed", "=were closed", "already closed",
     ]),
     // Added after a first round on unseen transcripts.
-    group(History, 1.5, &["=last year's", "last year there"]),
+    group(History, 1.5, &["last =year's", "last year there"]),
     group(SmallTalk, 1.5, &[
         "a coffee", "coffee first", "cup of coffee", "coffee machine", "grab a coffee", "for lunch",
         "before lunch", "after lunch", "go to lunch", "have lunch", "lunch break", "good weekend",
@@ -270,9 +267,40 @@ pub(super) const CUES: &[CueGroup] = &[
         "how are things", "how did it go",
     ]),
     group(Note, 2.0, &[
-        "just a note", "a note that", "quick note", "=haven't reviewed", "not reviewed today",
-        "not looked at", "=haven't looked at", "not part of today's", "=isn't part of", "outside today's",
+        "=haven't reviewed", "not reviewed today", "not looked at", "=haven't looked at",
+        "not part of today's", "=isn't part of", "outside today's",
     ]),
+    // Added after a third round on unseen transcripts.
+    group(Aside, 2.0, &[
+        "just so everyone knows", "just so you know", "for information", "for your information", "for info",
+        "fyi", "for the record", "note that", "please note", "worth noting", "bear in mind", "for awareness",
+        "for everyone's awareness", "heads up", "be aware", "just a note", "a note that", "quick note",
+        "by way of background", "just so you're aware", "so you're aware", "=for the report",
+    ]),
+    group(Requirement, 1.0, &[
+        "procedure says", "=says that", "=says", "requires", "=require", "the standard requires",
+        "is supposed to", "are supposed to", "should be", "are meant to", "is meant to",
+    ]),
+    group(Problem, 2.0, &[
+        "torn", "raising a minor", "raise a minor", "raising a major", "raise a major", "a minor against",
+        "a major against", "minor nonconformity", "major nonconformity", "minor non conformance",
+        "major non conformance", "minor non conformity", "record that as a", "write that up as a",
+        "no ... label", "no ... labels", "no date", "without a label", "without a date", "no use by",
+        "heavily greased", "greasy", "=isn't version controlled",
+    ]),
+    group(Evidence, 1.0, &["i found", "i noticed", "i saw", "i observed", "i checked"]),
+    group(Request, 2.0, &[
+        "=i'd want to see", "=i'd need to see", "i need to see", "action on", "action for", "over to you",
+        "can you take",
+    ]),
+    group(Improvement, 0.5, &["perhaps", "maybe"]),
+    group(Note, 1.5, &["won't go over", "won't cover", "won't look at", "=won't be looking at"]),
+    group(Question, 1.0, &["=nobody's told", "nobody has told", "no one knows", "=haven't heard"]),
+    group(SmallTalk, 3.0, &["keep this short", "keep it short", "be quick"]),
+    group(SmallTalk, 1.0, &["^next", "next then", "next please"]),
+    group(Decision, 1.0, &["from next month", "next month onwards"]),
+    group(Problem, 1.0, &["above open product", "over open product"]),
+    group(Good, 1.0, &["on file"]),
 ];
 
 #[rustfmt::skip]

@@ -117,13 +117,11 @@ pub(super) const CUES: &[CueGroup] = &[
     group(Question, 1.0, &["si on", "si le", "si la", "si les"]),
     // Notes.
     group(Note, 2.0, &[
-        "pour information", "pour info", "à noter", "je précise", "je signale", "en congé", "en vacances",
-        "en arrêt maladie", "reporté", "reportée", "reportés", "reportées", "décalé", "décalée",
-        "ne s'applique plus", "plus applicable", "non applicable", "sans objet", "hors périmètre",
-        "hors du périmètre", "sera traité", "sera traitée", "sera vu", "sera vue", "sera couvert",
-        "sera couverte", "lors de la prochaine visite", "prochaine visite", "pour mémoire", "je note que",
-        "remplacée par", "remplacé par", "revue documentaire", "en travaux", "pas visité", "pas été visité",
-        "non visité",
+        "en congé", "en vacances", "en arrêt maladie", "reporté", "reportée", "reportés", "reportées",
+        "décalé", "décalée", "ne s'applique plus", "plus applicable", "non applicable", "sans objet",
+        "hors périmètre", "hors du périmètre", "sera traité", "sera traitée", "sera vu", "sera vue",
+        "sera couvert", "sera couverte", "lors de la prochaine visite", "prochaine visite", "remplacée par",
+        "remplacé par", "revue documentaire", "en travaux", "pas visité", "pas été visité", "non visité",
     ]),
     group(Note, 1.5, &["n'est plus", "ne sont plus", "entre-temps", "=séparément", "indisponible"]),
     // Preuves.
@@ -202,6 +200,24 @@ pub(super) const CUES: &[CueGroup] = &[
         "où en est", "où en sont", "qu'est-ce qui s'est passé", "quoi de neuf", "le point sur",
         "ça donne quoi", "comment ça se passe", "comment ça s'est passé",
     ]),
+    // Ajouts après une troisième série.
+    group(Aside, 2.0, &[
+        "pour information", "pour info", "à noter", "je précise", "je signale", "pour mémoire",
+        "je note que", "pour votre information", "je vous signale",
+    ]),
+    group(Requirement, 1.0, &[
+        "la procédure dit", "la procédure prévoit", "exige", "prévoit que", "est censé", "sont censés",
+    ]),
+    group(Problem, 2.0, &[
+        "je relève un écart", "je lève un écart", "écart mineur", "écart majeur", "non-conformité mineure",
+        "non-conformité majeure", "sans étiquette", "sans date", "pas d'étiquette", "pas de date",
+    ]),
+    group(Problem, 1.5, &["au-dessus des"]),
+    group(Evidence, 1.0, &["j'ai vu", "j'ai trouvé", "j'ai constaté", "j'ai remarqué", "j'ai vérifié"]),
+    group(Improvement, 2.0, &["il =faudrait peut-être", "il =faudrait", "=faudrait"]),
+    group(Improvement, 0.5, &["peut-être"]),
+    group(Note, 2.0, &["=sera audité", "=sera auditée", "audité séparément", "auditée séparément"]),
+    group(Problem, 1.0, &["au-dessus des pots ouverts", "au-dessus du produit", "au-dessus des produits"]),
 ];
 
 #[rustfmt::skip]

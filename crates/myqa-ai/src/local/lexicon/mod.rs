@@ -61,10 +61,16 @@ pub(crate) enum Signal {
     History,
     /// Asks for a status report: what happened, où en est, wie sieht es aus.
     Status,
+    /// Announces an aside for the record: for your information, pour
+    /// information, zur Info. What follows is a general note.
+    Aside,
+    /// States a requirement rather than what was found: the procedure says,
+    /// la procédure prévoit, laut Verfahren.
+    Requirement,
 }
 
 impl Signal {
-    pub(crate) const COUNT: usize = Signal::Status as usize + 1;
+    pub(crate) const COUNT: usize = Signal::Requirement as usize + 1;
 }
 
 /// A group of cues sharing a signal and a weight, as written in the tables.
