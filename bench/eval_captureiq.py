@@ -45,19 +45,12 @@ def tokens(text):
 
 
 def coverage(gold_text, observation_text):
-    """Share of the gold text's tokens (with multiplicity) found in the observation."""
+    """Share of the gold text's tokens that occur in the observation."""
     gold = tokens(gold_text)
     if not gold:
         return 0.0
-    available = {}
-    for t in tokens(observation_text):
-        available[t] = available.get(t, 0) + 1
-    found = 0
-    for t in gold:
-        if available.get(t, 0) > 0:
-            available[t] -= 1
-            found += 1
-    return found / len(gold)
+    present = set(tokens(observation_text))
+    return sum(1 for t in gold if t in present) / len(gold)
 
 
 def match_file(gold_items, observations):
