@@ -7,7 +7,7 @@ pub mod local;
 use futures_util::future::BoxFuture;
 use myqa_core::capture::{Language, Observation, SessionType, TokenUsage};
 
-pub use local::LocalEngine;
+pub use local::{LocalAnalyzer, LocalEngine};
 
 /// A stretch of transcript with its time, as a transcription provider returns
 /// it. Offsets are from the start of the recording.

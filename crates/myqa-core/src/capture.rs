@@ -250,3 +250,33 @@ mod tests {
         }
     }
 }
+
+/// Longest transcript accepted, in characters (SPEC §5).
+pub const MAX_TRANSCRIPT_CHARS: usize = 2_000_000;
+
+/// A validated CaptureIQ request, as a job carries it to the worker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptureJob {
+    pub transcript: String,
+    pub session_type: SessionType,
+    /// `None`: detect.
+    pub language: Option<Language>,
+}
+
+/// The `data` of a CaptureIQ response and of a completed job (SPEC §5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CaptureResult {
+    pub session_type: SessionType,
+    pub transcript: String,
+    pub summary: String,
+    pub observations: Vec<Observation>,
+    pub language: Language,
+    pub processing_time_ms: u64,
+    pub token_usage: TokenUsage,
+    /// Only for audio input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio_duration_ms: Option<u64>,
+    /// The analysis engine or model that produced the result.
+    pub model: String,
+    pub coins_charged: i64,
+}

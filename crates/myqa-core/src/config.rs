@@ -81,6 +81,23 @@ pub struct Config {
     /// How long in-flight requests may take to finish after SIGTERM.
     #[serde(with = "humantime_serde")]
     pub shutdown_timeout: Duration,
+    /// How long a worker's claim on a job lasts without renewal; a job whose
+    /// worker died is taken again after this.
+    #[serde(with = "humantime_serde")]
+    pub job_lease: Duration,
+    /// How often workers and waiting sync requests look at the queue when no
+    /// wake-up arrives.
+    #[serde(with = "humantime_serde")]
+    pub job_poll_interval: Duration,
+    /// How often the janitor purges expired jobs.
+    #[serde(with = "humantime_serde")]
+    pub janitor_interval: Duration,
+    /// Coins per 1,000 input tokens.
+    pub coin_rate_input: f64,
+    /// Coins per 1,000 output tokens.
+    pub coin_rate_output: f64,
+    /// Coins per minute of audio.
+    pub coin_rate_audio: f64,
 }
 
 impl Default for Config {
@@ -112,6 +129,12 @@ impl Default for Config {
             revision_poll_interval: Duration::from_millis(250),
             json_body_limit: ByteSize::mib(16),
             shutdown_timeout: Duration::from_secs(30),
+            job_lease: Duration::from_secs(30),
+            job_poll_interval: Duration::from_secs(1),
+            janitor_interval: Duration::from_secs(60),
+            coin_rate_input: 1.0,
+            coin_rate_output: 4.0,
+            coin_rate_audio: 2.0,
         }
     }
 }
@@ -168,6 +191,24 @@ impl Config {
         }
         if self.revision_poll_interval < Duration::from_millis(10) {
             errors.push(problem("revision_poll_interval", "must be at least 10ms"));
+        }
+        if self.job_lease < Duration::from_secs(1) {
+            errors.push(problem("job_lease", "must be at least 1s"));
+        }
+        if self.job_poll_interval < Duration::from_millis(10) {
+            errors.push(problem("job_poll_interval", "must be at least 10ms"));
+        }
+        if self.janitor_interval < Duration::from_secs(1) {
+            errors.push(problem("janitor_interval", "must be at least 1s"));
+        }
+        for (key, rate) in [
+            ("coin_rate_input", self.coin_rate_input),
+            ("coin_rate_output", self.coin_rate_output),
+            ("coin_rate_audio", self.coin_rate_audio),
+        ] {
+            if !rate.is_finite() || rate < 0.0 {
+                errors.push(problem(key, "must be a number ≥ 0"));
+            }
         }
         if self.json_body_limit.as_u64() < 1024 {
             errors.push(problem("json_body_limit", "must be at least 1 KiB"));
@@ -324,6 +365,12 @@ impl Config {
                 self.json_body_limit.display().iec().to_string(),
             ),
             ("shutdown_timeout", duration(self.shutdown_timeout)),
+            ("job_lease", duration(self.job_lease)),
+            ("job_poll_interval", duration(self.job_poll_interval)),
+            ("janitor_interval", duration(self.janitor_interval)),
+            ("coin_rate_input", self.coin_rate_input.to_string()),
+            ("coin_rate_output", self.coin_rate_output.to_string()),
+            ("coin_rate_audio", self.coin_rate_audio.to_string()),
         ]
     }
 
@@ -334,6 +381,14 @@ impl Config {
             .into_iter()
             .map(|(k, _)| k)
             .collect()
+    }
+
+    pub fn rates(&self) -> crate::billing::Rates {
+        crate::billing::Rates {
+            input_per_1k: self.coin_rate_input,
+            output_per_1k: self.coin_rate_output,
+            audio_per_minute: self.coin_rate_audio,
+        }
     }
 
     pub fn blob_dir(&self) -> PathBuf {

@@ -5,9 +5,12 @@
 //! is a valid one.
 
 pub mod api_key;
+pub mod billing;
+pub mod callback;
 pub mod capture;
 pub mod config;
 pub mod error_code;
+pub mod job;
 pub mod network;
 pub mod organisation;
 pub mod permission;

@@ -38,10 +38,28 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                     ))
                 }
             })?;
-        serde_json::from_slice(&bytes)
-            .map(ApiJson)
-            .map_err(|e| ApiError::invalid_input(format!("Invalid JSON body: {e}.")))
+        parse_json(&bytes).map(ApiJson)
     }
+}
+
+/// Parses JSON, naming the field at fault: `session_type: invalid type:
+/// integer `5`, expected a string at line 1 column 18`.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." || path.is_empty() {
+            ApiError::invalid_input(format!("Invalid JSON body: {inner}."))
+        } else {
+            ApiError::invalid_input(format!("Invalid JSON body: {path}: {inner}."))
+        }
+    })?;
+    // Trailing characters after the document.
+    deserializer
+        .end()
+        .map_err(|e| ApiError::invalid_input(format!("Invalid JSON body: {e}.")))?;
+    Ok(value)
 }
 
 fn is_json(content_type: &str) -> bool {

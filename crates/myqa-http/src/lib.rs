@@ -42,7 +42,9 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(standards::get_standard))
         .routes(routes!(standards::list_clauses))
         .routes(routes!(captureiq::analyze))
+        .routes(routes!(captureiq::get_job))
         .routes(routes!(snapreport::analyze))
+        .routes(routes!(snapreport::get_job))
         .split_for_parts()
 }
 
@@ -70,6 +72,21 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(cors)
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(axum::middleware::from_fn(request_context::request_context))
+        .with_state(state)
+}
+
+/// The routes a worker process serves: health and readiness only.
+pub fn operations_router(state: AppState) -> Router {
+    let (api, _) = OpenApiRouter::<AppState>::new()
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .split_for_parts();
+    Router::new()
+        .merge(api)
+        .fallback(fallback::not_found)
+        .method_not_allowed_fallback(fallback::method_not_allowed)
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn(request_context::request_context))
         .with_state(state)

@@ -3,9 +3,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use myqa_core::config::{Config, CorsOrigins};
+use myqa_core::callback::CallbackPolicy;
+use myqa_core::config::{Config, CorsOrigins, TranscriptionProvider};
 use myqa_core::network::NetworkList;
 use myqa_store::{Catalogue, Store, StoreResult};
+use myqa_webhook::Resolve;
 
 use crate::auth::KeyVerifier;
 use crate::routes::standards::ListCache;
@@ -18,6 +20,11 @@ pub struct HttpSettings {
     pub json_body_limit: usize,
     pub key_cache_ttl: Duration,
     pub revision_poll_interval: Duration,
+    pub callback_policy: CallbackPolicy,
+    /// How often a waiting sync request looks at its job when no wake-up came.
+    pub job_poll_interval: Duration,
+    /// Whether a transcription provider is configured (audio accepted).
+    pub transcription_enabled: bool,
 }
 
 impl From<&Config> for HttpSettings {
@@ -28,6 +35,11 @@ impl From<&Config> for HttpSettings {
             json_body_limit: usize::try_from(config.json_body_limit.as_u64()).unwrap_or(usize::MAX),
             key_cache_ttl: config.key_cache_ttl,
             revision_poll_interval: config.revision_poll_interval,
+            callback_policy: CallbackPolicy {
+                insecure: config.allow_insecure_callbacks,
+            },
+            job_poll_interval: config.job_poll_interval,
+            transcription_enabled: config.transcription_provider != TranscriptionProvider::None,
         }
     }
 }
@@ -39,13 +51,19 @@ pub struct AppState {
     pub catalogue: Arc<Catalogue>,
     pub settings: Arc<HttpSettings>,
     pub standards_list: Arc<ListCache>,
+    /// Resolves callback hosts for the request-time SSRF check.
+    pub resolver: Arc<dyn Resolve>,
 }
 
 impl AppState {
     /// Loads the catalogue and starts following changes made by other
     /// processes: a revoked key drops every cached key verdict, an imported
     /// standard reloads the catalogue.
-    pub async fn start(store: Store, settings: HttpSettings) -> StoreResult<AppState> {
+    pub async fn start(
+        store: Store,
+        settings: HttpSettings,
+        resolver: Arc<dyn Resolve>,
+    ) -> StoreResult<AppState> {
         let keys = Arc::new(KeyVerifier::new(
             store.clone(),
             settings.key_cache_ttl,
@@ -78,6 +96,7 @@ impl AppState {
             catalogue,
             settings: Arc::new(settings),
             standards_list: Arc::default(),
+            resolver,
         })
     }
 }

@@ -14,6 +14,8 @@ use crate::db_time::DbTime;
 pub(crate) trait Fetch {
     fn uuid(&self, column: &str) -> sqlx::Result<Uuid>;
     fn text(&self, column: &str) -> sqlx::Result<String>;
+    fn opt_text(&self, column: &str) -> sqlx::Result<Option<String>>;
+    fn opt_int(&self, column: &str) -> sqlx::Result<Option<i64>>;
     fn int(&self, column: &str) -> sqlx::Result<i64>;
     fn flag(&self, column: &str) -> sqlx::Result<bool>;
     fn time(&self, column: &str) -> sqlx::Result<DateTime<Utc>>;
@@ -28,6 +30,12 @@ macro_rules! impl_fetch {
                 self.try_get(column)
             }
             fn text(&self, column: &str) -> sqlx::Result<String> {
+                self.try_get(column)
+            }
+            fn opt_text(&self, column: &str) -> sqlx::Result<Option<String>> {
+                self.try_get(column)
+            }
+            fn opt_int(&self, column: &str) -> sqlx::Result<Option<i64>> {
                 self.try_get(column)
             }
             fn int(&self, column: &str) -> sqlx::Result<i64> {

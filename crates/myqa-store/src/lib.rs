@@ -9,7 +9,10 @@
 mod api_keys;
 mod catalogue;
 mod db_time;
+mod deliveries;
+mod events;
 mod fetch;
+mod jobs;
 mod migrations;
 mod organisations;
 mod revisions;
@@ -27,6 +30,12 @@ use sqlx::sqlite::{
 
 pub use api_keys::StoredKey;
 pub use catalogue::{Catalogue, Standards};
+pub use deliveries::{AttemptResult, Delivery};
+pub use events::Events;
+pub use jobs::{
+    Callback, Charge, ClaimedJob, Enqueued, IDEMPOTENCY_WINDOW, Idempotency, JobRecord,
+    NewDelivery, NewJob, Outcome, WebhookStatus,
+};
 pub use revisions::{RevisionWatcher, Revisions};
 pub use standards::InstallOutcome;
 
@@ -114,6 +123,7 @@ pub(crate) use begin_write;
 #[derive(Clone)]
 pub struct Store {
     db: Db,
+    events: std::sync::Arc<Events>,
 }
 
 impl std::fmt::Debug for Store {
@@ -155,7 +165,10 @@ impl Store {
                 )
             }
         };
-        Ok(Store { db })
+        Ok(Store {
+            db,
+            events: Default::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -182,6 +195,20 @@ impl Store {
                 .await?
         });
         Ok(applied >= expected as i64)
+    }
+
+    /// Wake-ups for workers and waiters.
+    pub fn events(&self) -> &Events {
+        &self.events
+    }
+
+    /// Starts receiving other processes' notifications (PostgreSQL; a no-op on
+    /// SQLite). Idempotent.
+    pub async fn listen(&self) -> StoreResult<()> {
+        if let Db::Postgres(pool) = &self.db {
+            self.events.listen(pool).await?;
+        }
+        Ok(())
     }
 
     pub async fn close(&self) {

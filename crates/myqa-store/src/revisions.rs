@@ -6,14 +6,12 @@
 
 use std::time::Duration;
 
-use sqlx::postgres::PgListener;
 use tokio::sync::watch;
 
-use crate::{Db, Store, StoreError, StoreResult, on_db};
+use crate::{Store, StoreError, StoreResult, on_db};
 
 pub(crate) const KEYS: &str = "keys";
 pub(crate) const STANDARDS: &str = "standards";
-const CHANNEL: &str = "myqa_revisions";
 
 /// Bumps a revision inside a write transaction (`$exec` is `&mut *tx`).
 macro_rules! bump_revision {
@@ -22,13 +20,8 @@ macro_rules! bump_revision {
             .bind($name)
             .execute($exec)
             .await?;
-        if $backend == $crate::Backend::Postgres {
-            // Delivered on commit, to every listening node.
-            sqlx::query("SELECT pg_notify('myqa_revisions', $1)")
-                .bind($name)
-                .execute($exec)
-                .await?;
-        }
+        // Delivered on commit, to every listening node.
+        $crate::events::pg_notify!($exec, $backend, $crate::events::REVISIONS, $name);
     }};
 }
 pub(crate) use bump_revision;
@@ -66,38 +59,13 @@ impl Store {
     /// `NOTIFY` at once.
     pub async fn watch_revisions(&self, poll: Duration) -> StoreResult<RevisionWatcher> {
         let (tx, rx) = watch::channel(self.revisions().await?);
-        let mut listener = match &self.db {
-            Db::Postgres(pool) => {
-                let mut listener = PgListener::connect_with(pool).await?;
-                listener.listen(CHANNEL).await?;
-                Some(listener)
-            }
-            Db::Sqlite(_) => None,
-        };
+        self.listen().await?;
         let store = self.clone();
         tokio::spawn(async move {
             loop {
-                let wake = async {
-                    match listener.as_mut() {
-                        Some(l) => l.recv().await.map(drop),
-                        None => std::future::pending().await,
-                    }
-                };
                 tokio::select! {
                     _ = tx.closed() => return,
-                    _ = tokio::time::sleep(poll) => {}
-                    woken = wake => match woken {
-                        Ok(()) => {}
-                        // The store is shutting down: release the listener's
-                        // connection so the pool can close.
-                        Err(sqlx::Error::PoolClosed) => return,
-                        Err(e) => {
-                            // The listener reconnects on its next call;
-                            // meanwhile polling carries on.
-                            tracing::warn!(error = %e, "revision listener lost its connection");
-                            tokio::time::sleep(poll).await;
-                        }
-                    },
+                    _ = store.events.wait_for_revisions(poll) => {}
                 }
                 match store.revisions().await {
                     Ok(now) => {

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod cli;
 pub mod config;
+pub mod providers;
 pub mod serve;
 pub mod telemetry;
 

@@ -1,15 +1,39 @@
-//! `myqa serve`: the HTTP API (workers and janitor join with the jobs engine).
+//! `myqa serve`: the HTTP API, the workers (job runner, webhook deliverer,
+//! janitor), or both, by role.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::Context;
+use myqa_core::callback::CallbackPolicy;
 use myqa_core::config::Config;
 use myqa_http::{AppState, HttpSettings};
 use myqa_store::{PoolOptions, Store};
+use myqa_webhook::{Resolve, SystemResolver, WebhookClient};
+use myqa_worker::WorkerSettings;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
 
 use crate::admin;
 use crate::cli::{Role, ServeArgs};
+
+/// Parts a test (or an embedding program) may replace.
+pub struct Overrides {
+    /// Extra routes behind the same middleware.
+    pub routes: axum::Router<AppState>,
+    /// Name resolution for callback URLs (default: the system resolver).
+    pub resolver: Option<Arc<dyn Resolve>>,
+}
+
+impl Default for Overrides {
+    fn default() -> Self {
+        Self {
+            routes: axum::Router::new(),
+            resolver: None,
+        }
+    }
+}
 
 /// A configured server bound to its socket, not yet serving. Tests build one
 /// on port 0 and talk to it over real HTTP.
@@ -17,31 +41,66 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     store: Store,
+    workers: JoinSet<()>,
+    stop_workers: watch::Sender<bool>,
 }
 
 impl Application {
-    pub async fn build(config: &Config) -> anyhow::Result<Application> {
-        Self::build_with(config, axum::Router::new()).await
+    pub async fn build(config: &Config, role: Role) -> anyhow::Result<Application> {
+        Self::build_with(config, role, Overrides::default()).await
     }
 
-    /// Builds with `extra` routes behind the same middleware (for tests).
     pub async fn build_with(
         config: &Config,
-        extra: axum::Router<AppState>,
+        role: Role,
+        overrides: Overrides,
     ) -> anyhow::Result<Application> {
         let pool = PoolOptions {
             max_connections: (config.workers as u32 * 2).max(8),
             ..Default::default()
         };
         let store = crate::open_store(config, pool).await?;
-        let state = AppState::start(store.clone(), HttpSettings::from(config)).await?;
+        store
+            .listen()
+            .await
+            .context("cannot listen for notifications")?;
+        let resolver = overrides
+            .resolver
+            .unwrap_or_else(|| Arc::new(SystemResolver));
+        let state =
+            AppState::start(store.clone(), HttpSettings::from(config), resolver.clone()).await?;
+        let router = match role {
+            Role::Worker => myqa_http::operations_router(state),
+            Role::Api | Role::All => myqa_http::router_with(state, overrides.routes),
+        };
+        let (stop_workers, stop) = watch::channel(false);
+        let workers = match role {
+            Role::Api => JoinSet::new(),
+            Role::Worker | Role::All => {
+                let analyzer = crate::providers::analyzer(config)?;
+                let policy = CallbackPolicy {
+                    insecure: config.allow_insecure_callbacks,
+                };
+                let webhooks = WebhookClient::new(resolver, policy)
+                    .context("cannot build the webhook client")?;
+                myqa_worker::spawn(
+                    store.clone(),
+                    analyzer,
+                    webhooks,
+                    worker_settings(config),
+                    stop,
+                )
+            }
+        };
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         Ok(Application {
             listener,
-            router: myqa_http::router_with(state, extra),
+            router,
             store,
+            workers,
+            stop_workers,
         })
     }
 
@@ -55,19 +114,34 @@ impl Application {
         &self.store
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    /// Serves until `shutdown` completes, then lets in-flight requests finish
+    /// and stops the workers.
     pub async fn run_until(
-        self,
+        mut self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
+        let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
-            .await?;
+            .await;
+        let _ = self.stop_workers.send(true);
+        while self.workers.join_next().await.is_some() {}
         self.store.close().await;
-        Ok(())
+        Ok(served?)
+    }
+}
+
+fn worker_settings(config: &Config) -> WorkerSettings {
+    WorkerSettings {
+        concurrency: config.workers,
+        lease: config.job_lease,
+        poll: config.job_poll_interval,
+        retention: config.job_retention,
+        retry_schedule: config.webhook_retry_schedule.clone(),
+        janitor_interval: config.janitor_interval,
+        rates: config.rates(),
     }
 }
 
@@ -77,19 +151,20 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
             "allow_insecure_callbacks is ON: webhooks may target http:// and private addresses. Never use this in production."
         );
     }
-    if args.role == Role::Worker {
-        anyhow::bail!(
-            "--role worker needs the jobs engine, which this build does not have yet; use --role all or api"
-        );
-    }
-    let app = Application::build(&config).await?;
+    let app = Application::build(&config, args.role).await?;
     if args.bootstrap {
         match admin::bootstrap(app.store()).await? {
             Some(created) => created.print(),
             None => tracing::info!("bootstrap skipped: the database already holds organisations"),
         }
     }
-    tracing::info!(address = %app.local_addr(), backend = ?app.store().backend(), "MyQA listening");
+    tracing::info!(
+        address = %app.local_addr(),
+        backend = ?app.store().backend(),
+        role = ?args.role,
+        workers = config.workers,
+        "MyQA listening"
+    );
     // In-flight requests get `shutdown_timeout` after the signal; then the
     // process exits whatever is still open.
     let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();

@@ -22,6 +22,7 @@ mod words;
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use myqa_core::capture::{Language, Observation};
+use std::sync::Arc;
 
 use crate::{AnalysisError, Analyzer, CaptureAnalysis, CaptureInput};
 use lexicon::{Lexicon, Signal};
@@ -223,12 +224,36 @@ impl LocalEngine {
     }
 }
 
-impl Analyzer for LocalEngine {
+/// The local engine as an [`Analyzer`]. Analysis is CPU work (milliseconds
+/// for a meeting, up to half a second for a 2 MB transcript), so it runs on
+/// tokio's blocking pool and never stalls the threads serving requests.
+#[derive(Debug, Clone)]
+pub struct LocalAnalyzer(Arc<LocalEngine>);
+
+impl LocalAnalyzer {
+    pub fn new() -> LocalAnalyzer {
+        LocalAnalyzer(Arc::new(LocalEngine::new()))
+    }
+}
+
+impl Default for LocalAnalyzer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Analyzer for LocalAnalyzer {
     fn analyze_capture<'a>(
         &'a self,
         input: &'a CaptureInput,
     ) -> BoxFuture<'a, Result<CaptureAnalysis, AnalysisError>> {
-        futures_util::future::ready(Ok(LocalEngine::analyze_capture(self, input))).boxed()
+        let (engine, input) = (self.0.clone(), input.clone());
+        async move {
+            tokio::task::spawn_blocking(move || engine.analyze_capture(&input))
+                .await
+                .map_err(|e| AnalysisError::Failed(format!("local engine stopped: {e}")))
+        }
+        .boxed()
     }
 }
 

@@ -1,29 +1,326 @@
-//! CaptureIQ (SPEC §5). Authentication, the permission check and the JSON
-//! contract are in place; the analysis pipeline arrives with the jobs engine,
-//! until then the endpoint answers 503 after validating the caller.
+//! CaptureIQ (SPEC §5): `POST /api/v1/captureiq/analyze` and its job route.
 
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::http::HeaderMap;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::Response;
 use myqa_core::ErrorCode;
+use myqa_core::callback::CallbackError;
+use myqa_core::capture::{CaptureJob, Language, MAX_TRANSCRIPT_CHARS, SessionType};
+use myqa_core::job::Product;
+use myqa_store::Callback;
+use serde::Deserialize;
+use utoipa::ToSchema;
 
-use crate::auth::{CaptureIqAnalyze, Permitted};
-use crate::error::{ApiError, ErrorEnvelope};
-use crate::extract::ApiJson;
+use crate::auth::{Caller, CaptureIqAnalyze, Permitted};
+use crate::envelope::Envelope;
+use crate::error::{ApiError, ApiResult, ErrorEnvelope};
+use crate::routes::jobs::{self, JobAccepted, Submission};
+use crate::state::AppState;
 
-/// Analyse a transcript or recording.
-#[utoipa::path(post, path = "/api/v1/captureiq/analyze", tag = "captureiq",
-    security(("api_key" = [])),
-    request_body(content = serde_json::Value, content_type = "application/json"),
-    responses(
-        (status = 400, description = "`INVALID_INPUT`", body = ErrorEnvelope),
-        (status = 401, description = "`UNAUTHORIZED`", body = ErrorEnvelope),
-        (status = 403, description = "`FORBIDDEN`: the key lacks `captureiq:analyze`.", body = ErrorEnvelope),
-        (status = 503, description = "`SERVICE_UNAVAILABLE`: analysis is not available in this build yet.", body = ErrorEnvelope),
-    ))]
-pub async fn analyze(
-    _caller: Permitted<CaptureIqAnalyze>,
-    ApiJson(_body): ApiJson<serde_json::Value>,
-) -> ApiError {
+/// The JSON request. In multipart, the same fields are form fields and a
+/// file field `audio` may replace `transcript`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CaptureRequest {
+    /// Raw transcript, may carry speaker labels (`Auditor: …`); at most
+    /// 2,000,000 characters; not blank.
+    pub transcript: Option<String>,
+    /// `audit` (default) or `meeting`.
+    #[schema(value_type = Option<SessionType>)]
+    pub session_type: Option<String>,
+    /// `auto` (default: detected), `en`, `fr` or `de`.
+    #[schema(example = "auto")]
+    pub language: Option<String>,
+    /// HTTPS URL to POST the job document to when done; switches to async mode.
+    pub callback_url: Option<String>,
+    /// HMAC-SHA256 signing secret for the webhook, 1–1024 characters
+    /// (`whsec_…` secrets are base64-decoded, as in Standard Webhooks).
+    pub callback_secret: Option<String>,
+}
+
+/// The multipart form, for the documentation.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CaptureForm {
+    pub transcript: Option<String>,
+    /// An audio file (MP3, WAV, AAC, FLAC, OGG, WebM, M4A, MP4), instead of `transcript`.
+    #[schema(value_type = Option<String>, format = Binary)]
+    pub audio: Option<Vec<u8>>,
+    pub session_type: Option<String>,
+    pub language: Option<String>,
+    pub callback_url: Option<String>,
+    pub callback_secret: Option<String>,
+}
+
+/// A CaptureIQ request, from either body type.
+pub struct CaptureBody {
+    fields: CaptureRequest,
+    has_audio: bool,
+}
+
+const FORM_FIELDS: [&str; 6] = [
+    "transcript",
+    "audio",
+    "session_type",
+    "language",
+    "callback_url",
+    "callback_secret",
+];
+
+impl FromRequest<AppState> for CaptureBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let content_type = request
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if content_type.starts_with("multipart/form-data") {
+            let multipart = Multipart::from_request(request, state).await.map_err(|e| {
+                ApiError::invalid_input(format!("Invalid multipart body: {}.", e.body_text()))
+            })?;
+            from_multipart(multipart, state).await
+        } else {
+            let crate::extract::ApiJson(fields) = crate::extract::ApiJson::<CaptureRequest>::from_request(request, state)
+                .await
+                .map_err(|e| {
+                    if e.message.starts_with("Unsupported Content-Type") {
+                        ApiError::invalid_input(format!(
+                            "Unsupported Content-Type `{content_type}`: send application/json or multipart/form-data."
+                        ))
+                    } else {
+                        e
+                    }
+                })?;
+            Ok(CaptureBody {
+                fields,
+                has_audio: false,
+            })
+        }
+    }
+}
+
+async fn from_multipart(mut multipart: Multipart, state: &AppState) -> ApiResult<CaptureBody> {
+    let mut body = CaptureBody {
+        fields: CaptureRequest::default(),
+        has_audio: false,
+    };
+    let mut seen = Vec::new();
+    let multipart_error = |e: axum::extract::multipart::MultipartError| {
+        ApiError::invalid_input(format!("Invalid multipart body: {}.", e.body_text()))
+    };
+    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if !FORM_FIELDS.contains(&name.as_str()) {
+            return Err(ApiError::invalid_input(format!(
+                "Unknown field `{name}`; expected: {}.",
+                FORM_FIELDS.join(", ")
+            )));
+        }
+        if seen.contains(&name) {
+            return Err(ApiError::invalid_input(format!(
+                "Field `{name}` appears more than once."
+            )));
+        }
+        seen.push(name.clone());
+        if name == "audio" {
+            if body.fields.transcript.is_some() {
+                return Err(ApiError::invalid_input(
+                    "Send either `transcript` or `audio`, not both.",
+                ));
+            }
+            // Refused before a byte of the recording is read.
+            if !state.settings.transcription_enabled {
+                return Err(transcription_unavailable());
+            }
+            return Err(ApiError::new(
+                ErrorCode::ServiceUnavailable,
+                "Audio input is not available in this build yet; send `transcript` instead.",
+            ));
+        }
+        let text = field.text().await.map_err(multipart_error)?;
+        let slot = match name.as_str() {
+            "transcript" => &mut body.fields.transcript,
+            "session_type" => &mut body.fields.session_type,
+            "language" => &mut body.fields.language,
+            "callback_url" => &mut body.fields.callback_url,
+            _ => &mut body.fields.callback_secret,
+        };
+        *slot = Some(text);
+    }
+    Ok(body)
+}
+
+fn transcription_unavailable() -> ApiError {
     ApiError::new(
         ErrorCode::ServiceUnavailable,
-        "CaptureIQ analysis is not available in this build yet.",
+        "Audio transcription is not configured on this server; send `transcript` instead.",
     )
+}
+
+/// Checks every rule of SPEC §5 and turns the request into a job.
+async fn validate(body: CaptureBody, state: &AppState) -> ApiResult<Submission> {
+    let CaptureBody { fields, has_audio } = body;
+    let transcript = match (fields.transcript, has_audio) {
+        (Some(_), true) => {
+            return Err(ApiError::invalid_input(
+                "Send either `transcript` or `audio`, not both.",
+            ));
+        }
+        (None, false) => {
+            return Err(ApiError::invalid_input(
+                "Send `transcript` (text) or `audio` (a file in a multipart request).",
+            ));
+        }
+        (None, true) => return Err(transcription_unavailable()),
+        (Some(t), false) => t,
+    };
+    if transcript.trim().is_empty() {
+        return Err(ApiError::invalid_input("transcript must not be blank."));
+    }
+    if transcript.chars().count() > MAX_TRANSCRIPT_CHARS {
+        return Err(ApiError::invalid_input(format!(
+            "transcript must be at most {MAX_TRANSCRIPT_CHARS} characters."
+        )));
+    }
+    let session_type = match fields.session_type.as_deref().map(str::trim) {
+        None | Some("audit") => SessionType::Audit,
+        Some("meeting") => SessionType::Meeting,
+        Some(_) => {
+            return Err(ApiError::invalid_input(format!(
+                "session_type must be one of: {}.",
+                SessionType::NAMES
+            )));
+        }
+    };
+    let language = match fields.language.as_deref().map(str::trim) {
+        None | Some("auto") => None,
+        Some(code) => Some(Language::parse(code).ok_or_else(|| {
+            ApiError::invalid_input("language must be one of: auto, en, fr, de.")
+        })?),
+    };
+    let callback = callback(fields.callback_url, fields.callback_secret, state).await?;
+    let job = CaptureJob {
+        transcript,
+        session_type,
+        language,
+    };
+    Ok(Submission {
+        product: Product::CaptureIq,
+        input: serde_json::to_string(&job).map_err(ApiError::internal)?,
+        callback,
+    })
+}
+
+/// `callback_url` and `callback_secret` (SPEC §5, §8), shared by both products.
+pub(crate) async fn callback(
+    url: Option<String>,
+    secret: Option<String>,
+    state: &AppState,
+) -> ApiResult<Option<Callback>> {
+    if let Some(secret) = &secret {
+        if url.is_none() {
+            return Err(ApiError::invalid_input(
+                "callback_secret is only used with callback_url.",
+            ));
+        }
+        let length = secret.chars().count();
+        if !(1..=1024).contains(&length) {
+            return Err(ApiError::invalid_input(
+                "callback_secret must be 1–1024 characters long.",
+            ));
+        }
+        if myqa_webhook::signature::signing_key(secret).is_err() {
+            return Err(ApiError::invalid_input(
+                "callback_secret starts with `whsec_` but the rest is not base64.",
+            ));
+        }
+    }
+    let Some(url) = url else {
+        return Ok(None);
+    };
+    let checked = myqa_webhook::check_callback_url(
+        &url,
+        state.settings.callback_policy,
+        state.resolver.as_ref(),
+    )
+    .await
+    .map_err(|e: CallbackError| {
+        ApiError::new(ErrorCode::InvalidCallbackUrl, format!("callback_url {e}."))
+    })?;
+    Ok(Some(Callback {
+        url: checked.as_str().to_owned(),
+        secret,
+    }))
+}
+
+/// Analyse an audit or meeting transcript.
+///
+/// Sync by default: the response carries the result. With `callback_url` or
+/// `Prefer: respond-async` the call is accepted with 202 and the result is
+/// polled at `Location` (and POSTed to the callback).
+#[utoipa::path(post, path = "/api/v1/captureiq/analyze", tag = "captureiq",
+    security(("api_key" = [])),
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "1–255 characters; async repeats within 24 h return the same job."),
+        ("Prefer" = Option<String>, Header, description = "`respond-async` for async mode without a webhook."),
+    ),
+    request_body(content(
+        (CaptureRequest = "application/json"),
+        (CaptureForm = "multipart/form-data"),
+    )),
+    responses(
+        (status = 200, description = "Sync result.", body = Envelope<myqa_core::capture::CaptureResult>),
+        (status = 202, description = "Accepted (async); `Location` names the job.", body = Envelope<JobAccepted>),
+        (status = 400, description = "`INVALID_INPUT` or `INVALID_CALLBACK_URL`, naming the field.", body = ErrorEnvelope),
+        (status = 401, description = "`UNAUTHORIZED`", body = ErrorEnvelope),
+        (status = 403, description = "`FORBIDDEN`: the key lacks `captureiq:analyze`.", body = ErrorEnvelope),
+        (status = 409, description = "`IDEMPOTENCY_CONFLICT`", body = ErrorEnvelope),
+        (status = 500, description = "`PROCESSING_ERROR`", body = ErrorEnvelope),
+        (status = 503, description = "`SERVICE_UNAVAILABLE`: audio sent but no transcription provider is configured.", body = ErrorEnvelope),
+    ))]
+pub async fn analyze(
+    caller: Permitted<CaptureIqAnalyze>,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: CaptureBody,
+) -> ApiResult<Response> {
+    let submission = validate(body, &state).await?;
+    jobs::submit(&state, &caller.key, &headers, submission).await
+}
+
+/// A CaptureIQ job document (bare, no envelope).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CaptureJobDocument {
+    pub job_id: uuid::Uuid,
+    pub status: myqa_core::job::PublicStatus,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub completed_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When completed: the same document as the sync response's `data`.
+    pub data: Option<myqa_core::capture::CaptureResult>,
+    /// When failed.
+    pub error: Option<myqa_core::job::JobError>,
+    /// When a callback was given.
+    pub webhook: Option<myqa_core::job::WebhookView>,
+}
+
+/// A CaptureIQ job.
+#[utoipa::path(get, path = "/api/v1/captureiq/jobs/{job_id}", tag = "captureiq",
+    security(("api_key" = [])),
+    params(("job_id" = String, Path, description = "The id from the 202 acceptance.")),
+    responses(
+        (status = 200, description = "The job document (bare).", body = CaptureJobDocument),
+        (status = 401, description = "`UNAUTHORIZED`", body = ErrorEnvelope),
+        (status = 404, description = "`NOT_FOUND`: unknown, malformed, another organisation's or another product's job.", body = ErrorEnvelope),
+    ))]
+pub async fn get_job(
+    Caller(key): Caller,
+    State(state): State<AppState>,
+    Path(job_id): Path<String>,
+) -> ApiResult<Response> {
+    jobs::job_document(&state, &key, Product::CaptureIq, &job_id).await
 }

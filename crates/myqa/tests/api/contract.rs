@@ -164,12 +164,11 @@ async fn panic_in_handler_is_500_envelope(backend: Backend) {
     async fn explode() -> &'static str {
         panic!("handler exploded on purpose")
     }
-    let app = TestApp::spawn_with(
-        backend,
-        |_| {},
-        axum::Router::new().route("/test/panic", get(explode)),
-    )
-    .await;
+    let overrides = myqa::serve::Overrides {
+        routes: axum::Router::new().route("/test/panic", get(explode)),
+        ..Default::default()
+    };
+    let app = TestApp::spawn_with(backend, |_| {}, myqa::cli::Role::All, overrides).await;
     let response = app.get("/test/panic", None).await;
     let body = assert_error(response, 500, "PROCESSING_ERROR").await;
     let message = body["error"]["message"].as_str().unwrap();

@@ -4,7 +4,12 @@ mod support;
 
 mod auth;
 mod body;
+mod captureiq;
 mod cli;
 mod contract;
+mod crash;
+mod jobs;
 mod logs;
+mod ssrf;
 mod standards;
+mod webhooks;

@@ -6,10 +6,11 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use myqa::admin;
+use myqa::cli::Role;
+use myqa::serve::Overrides;
 use myqa_core::config::Config;
 use myqa_core::network::NetworkList;
 use myqa_core::{ApiKey, Organisation, Permission};
-use myqa_http::AppState;
 use myqa_store::Store;
 use serde_json::Value;
 use sqlx::Connection;
@@ -135,6 +136,8 @@ pub struct TestApp {
     pub config: Config,
     pub client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
+    resolver: Option<std::sync::Arc<dyn myqa_webhook::Resolve>>,
+    stop_workers: Option<tokio::sync::watch::Sender<bool>>,
     // Dropped last: the data outlives the server.
     pub dir: TempDir,
     _database: Option<PgDatabase>,
@@ -142,20 +145,21 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
-        Self::spawn_with(backend, |_| {}, axum::Router::new()).await
+        Self::spawn_with(backend, |_| {}, Role::All, Overrides::default()).await
     }
 
     pub async fn spawn_configured(
         backend: Backend,
         configure: impl FnOnce(&mut Config),
     ) -> TestApp {
-        Self::spawn_with(backend, configure, axum::Router::new()).await
+        Self::spawn_with(backend, configure, Role::All, Overrides::default()).await
     }
 
     pub async fn spawn_with(
         backend: Backend,
         configure: impl FnOnce(&mut Config),
-        extra: axum::Router<AppState>,
+        role: Role,
+        overrides: Overrides,
     ) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let database = match backend {
@@ -164,7 +168,8 @@ impl TestApp {
         };
         let mut config = test_config(dir.path(), database.as_ref().map(PgDatabase::url));
         configure(&mut config);
-        let app = myqa::Application::build_with(&config, extra)
+        let resolver = overrides.resolver.clone();
+        let app = myqa::Application::build_with(&config, role, overrides)
             .await
             .expect("application builds");
         let addr = app.local_addr();
@@ -185,7 +190,40 @@ impl TestApp {
             shutdown: Some(tx),
             dir,
             _database: database,
+            resolver,
+            stop_workers: None,
         }
+    }
+
+    /// Starts the real workers on this application's database, as a
+    /// `--role worker` process would (for apps spawned with `Role::Api`).
+    pub fn start_workers(&mut self) {
+        let resolver: std::sync::Arc<dyn myqa_webhook::Resolve> = self
+            .resolver
+            .clone()
+            .unwrap_or_else(|| std::sync::Arc::new(myqa_webhook::SystemResolver));
+        let policy = myqa_core::callback::CallbackPolicy {
+            insecure: self.config.allow_insecure_callbacks,
+        };
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let config = &self.config;
+        let mut tasks = myqa_worker::spawn(
+            self.store.clone(),
+            myqa::providers::analyzer(config).unwrap(),
+            myqa_webhook::WebhookClient::new(resolver, policy).unwrap(),
+            myqa_worker::WorkerSettings {
+                concurrency: config.workers,
+                lease: config.job_lease,
+                poll: config.job_poll_interval,
+                retention: config.job_retention,
+                retry_schedule: config.webhook_retry_schedule.clone(),
+                janitor_interval: config.janitor_interval,
+                rates: config.rates(),
+            },
+            rx,
+        );
+        tasks.detach_all();
+        self.stop_workers = Some(tx);
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -281,6 +319,9 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
+        }
+        if let Some(tx) = self.stop_workers.take() {
+            let _ = tx.send(true);
         }
     }
 }
@@ -405,6 +446,12 @@ impl ServerProcess {
         format!("http://{}{path}", self.addr)
     }
 
+    /// Kills the server with SIGKILL: no cleanup of any kind.
+    pub async fn kill(mut self) {
+        let _ = self.child.start_kill();
+        let _ = self.child.wait().await;
+    }
+
     /// Stops the server with SIGTERM and waits for it to exit.
     pub async fn stop(mut self) -> (Vec<String>, Vec<String>) {
         if let Some(pid) = self.child.id() {
@@ -418,5 +465,160 @@ impl ServerProcess {
         let out = self.stdout.lock().unwrap().clone();
         let err = self.stderr.lock().unwrap().clone();
         (out, err)
+    }
+}
+
+/// Direct SQL on an application's database, for what tests must see or set
+/// behind the API (row counts, a job whose worker died three times).
+pub enum RawDb {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+pub async fn raw_db(app: &TestApp) -> RawDb {
+    raw_db_for(&app.config).await
+}
+
+pub async fn raw_db_for(config: &Config) -> RawDb {
+    match &config.database_url {
+        Some(url) => RawDb::Postgres(
+            sqlx::PgPool::connect(secrecy::ExposeSecret::expose_secret(url))
+                .await
+                .unwrap(),
+        ),
+        None => RawDb::Sqlite(
+            sqlx::SqlitePool::connect_with(
+                sqlx::sqlite::SqliteConnectOptions::new()
+                    .filename(config.data_dir.join("myqa.sqlite")),
+            )
+            .await
+            .unwrap(),
+        ),
+    }
+}
+
+impl RawDb {
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        match self {
+            RawDb::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+            RawDb::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+        }
+    }
+
+    pub async fn execute(&self, sql: &str) -> u64 {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        match self {
+            RawDb::Sqlite(pool) => sqlx::query(sql)
+                .execute(pool)
+                .await
+                .unwrap()
+                .rows_affected(),
+            RawDb::Postgres(pool) => sqlx::query(sql)
+                .execute(pool)
+                .await
+                .unwrap()
+                .rows_affected(),
+        }
+    }
+
+    /// A UUID as an SQL literal of this backend (a blob in SQLite).
+    pub fn id(&self, id: Uuid) -> String {
+        match self {
+            RawDb::Sqlite(_) => format!("X'{}'", id.simple()),
+            RawDb::Postgres(_) => format!("'{id}'"),
+        }
+    }
+
+    /// A time literal comparable with stored times.
+    pub fn time(&self, at: chrono::DateTime<chrono::Utc>) -> String {
+        match self {
+            RawDb::Sqlite(_) => format!("'{}'", at.format("%Y-%m-%dT%H:%M:%S%.6fZ")),
+            RawDb::Postgres(_) => format!("'{}'::timestamptz", at.to_rfc3339()),
+        }
+    }
+}
+
+/// Polls `check` until it returns `Some`, for at most `seconds`.
+pub async fn eventually<T, F, Fut>(seconds: u64, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "condition not met within {seconds} s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
+/// One request a [`Receiver`] got.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub path: String,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+/// A real webhook receiver on loopback, answering each request with the next
+/// scripted status (200 once the script runs out).
+#[derive(Clone)]
+pub struct Receiver {
+    pub addr: SocketAddr,
+    hits: std::sync::Arc<std::sync::Mutex<Vec<Hit>>>,
+}
+
+impl Receiver {
+    pub async fn start(script: &[u16]) -> Receiver {
+        use axum::response::IntoResponse;
+        let hits = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Hit>::new()));
+        let script = std::sync::Arc::new(std::sync::Mutex::new(
+            script
+                .iter()
+                .copied()
+                .collect::<std::collections::VecDeque<u16>>(),
+        ));
+        let (recorded, remaining) = (hits.clone(), script.clone());
+        let app = axum::Router::new().fallback(move |request: axum::extract::Request| {
+            let (recorded, remaining) = (recorded.clone(), remaining.clone());
+            async move {
+                let (parts, body) = request.into_parts();
+                let body = axum::body::to_bytes(body, 10 << 20)
+                    .await
+                    .unwrap_or_default();
+                recorded.lock().unwrap().push(Hit {
+                    path: parts.uri.path().to_owned(),
+                    headers: parts.headers,
+                    body: String::from_utf8_lossy(&body).into_owned(),
+                });
+                let status = remaining.lock().unwrap().pop_front().unwrap_or(200);
+                let status = axum::http::StatusCode::from_u16(status).unwrap();
+                if status.is_redirection() {
+                    (status, [("location", "/elsewhere")]).into_response()
+                } else {
+                    status.into_response()
+                }
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        Receiver { addr, hits }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn hits(&self) -> Vec<Hit> {
+        self.hits.lock().unwrap().clone()
     }
 }

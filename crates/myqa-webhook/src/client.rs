@@ -1,0 +1,157 @@
+//! The delivery client. Its DNS resolution goes through [`CheckingResolver`],
+//! which resolves once, refuses if any address is forbidden, and hands the
+//! connector only checked addresses: there is no second lookup a rebinding
+//! DNS server could answer differently.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+use myqa_core::callback::{CallbackPolicy, CallbackUrl, check_resolved};
+use reqwest::dns::{Addrs, Name, Resolving};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+
+use crate::resolver::Resolve;
+use crate::signature::{body_signature, signing_key, standard_signature};
+
+/// The contract's delivery timeout.
+pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What one attempt gave: the receiver's status, or why there was none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptReport {
+    pub status: Option<u16>,
+    pub error: Option<String>,
+}
+
+impl AttemptReport {
+    /// Any 2xx. Redirects are not followed, so a 3xx is a failure.
+    pub fn is_success(&self) -> bool {
+        self.status.is_some_and(|s| (200..300).contains(&s))
+    }
+
+    /// 410 Gone: the receiver asks us to stop.
+    pub fn is_gone(&self) -> bool {
+        self.status == Some(410)
+    }
+
+    fn failed(error: impl std::fmt::Display) -> Self {
+        Self {
+            status: None,
+            error: Some(error.to_string()),
+        }
+    }
+}
+
+struct CheckingResolver {
+    inner: Arc<dyn Resolve>,
+    policy: CallbackPolicy,
+}
+
+impl reqwest::dns::Resolve for CheckingResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let (inner, policy) = (self.inner.clone(), self.policy);
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let addresses = inner.resolve(&host).await.unwrap_or_default();
+            check_resolved(&host, &addresses, policy)?;
+            // Port 0: the connector puts the URL's port in.
+            let pinned: Addrs = Box::new(addresses.into_iter().map(|ip| SocketAddr::new(ip, 0)));
+            Ok(pinned)
+        })
+    }
+}
+
+/// Sends signed webhooks.
+#[derive(Clone)]
+pub struct WebhookClient {
+    http: reqwest::Client,
+    policy: CallbackPolicy,
+}
+
+impl WebhookClient {
+    pub fn new(resolver: Arc<dyn Resolve>, policy: CallbackPolicy) -> Result<Self, reqwest::Error> {
+        install_crypto_provider();
+        let http = reqwest::Client::builder()
+            .dns_resolver(Arc::new(CheckingResolver {
+                inner: resolver,
+                policy,
+            }))
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(DELIVERY_TIMEOUT)
+            // A proxy would resolve the name itself, beyond our checks.
+            .no_proxy()
+            .user_agent(concat!("MyQA-Webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self { http, policy })
+    }
+
+    /// One attempt: `body` POSTed to `url` with the Standard Webhooks headers,
+    /// signed when there is a secret. `timestamp` is this attempt's Unix time.
+    pub async fn send(
+        &self,
+        url: &str,
+        id: &str,
+        secret: Option<&str>,
+        body: &str,
+        timestamp: i64,
+    ) -> AttemptReport {
+        // Literal addresses never reach the resolver: check them here.
+        if let Err(e) = CallbackUrl::parse(url, self.policy) {
+            return AttemptReport::failed(format!("callback_url {e}"));
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let header = |value: &str| HeaderValue::from_str(value).expect("ASCII header value");
+        headers.insert("webhook-id", header(id));
+        headers.insert("webhook-timestamp", header(&timestamp.to_string()));
+        if let Some(secret) = secret {
+            let key = match signing_key(secret) {
+                Ok(key) => key,
+                Err(e) => return AttemptReport::failed(e),
+            };
+            headers.insert(
+                "webhook-signature",
+                header(&standard_signature(&key, id, timestamp, body.as_bytes())),
+            );
+            headers.insert(
+                "x-myqa-signature",
+                header(&body_signature(&key, body.as_bytes())),
+            );
+        }
+        match self
+            .http
+            .post(url)
+            .headers(headers)
+            .body(body.to_owned())
+            .send()
+            .await
+        {
+            Ok(response) => AttemptReport {
+                status: Some(response.status().as_u16()),
+                error: None,
+            },
+            Err(e) => AttemptReport::failed(error_chain(&e)),
+        }
+    }
+}
+
+/// reqwest's own message is generic; the causes say what happened.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+fn install_crypto_provider() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // Another part of the process may have installed one already.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}

@@ -1,0 +1,58 @@
+//! The CaptureIQ pipeline: transcript → analyzer → validated result.
+
+use std::time::Instant;
+
+use myqa_ai::CaptureInput;
+use myqa_core::capture::{CaptureJob, CaptureResult, normalize_category};
+use myqa_store::Charge;
+
+use crate::pipeline::{PipelineError, PipelineOutput, Pipelines};
+
+pub(crate) async fn run(
+    pipelines: &Pipelines,
+    input: &str,
+) -> Result<PipelineOutput, PipelineError> {
+    let job: CaptureJob = serde_json::from_str(input)
+        .map_err(|e| PipelineError::Internal(format!("unreadable CaptureIQ job input: {e}")))?;
+    let started = Instant::now();
+    let analysis = pipelines
+        .analyzer
+        .analyze_capture(&CaptureInput {
+            transcript: job.transcript.clone(),
+            segments: Vec::new(),
+            session_type: job.session_type,
+            language: job.language,
+        })
+        .await?;
+
+    // Whatever the provider returned, categories belong to the session type
+    // and display_order counts 1…n.
+    let mut observations = analysis.observations;
+    for (i, observation) in observations.iter_mut().enumerate() {
+        observation.category = normalize_category(job.session_type, observation.category.as_str());
+        observation.display_order = u32::try_from(i + 1).unwrap_or(u32::MAX);
+    }
+    let coins = pipelines.rates.price(analysis.token_usage, 0);
+    let result = CaptureResult {
+        session_type: job.session_type,
+        transcript: job.transcript,
+        summary: analysis.summary,
+        observations,
+        language: analysis.language,
+        processing_time_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        token_usage: analysis.token_usage,
+        audio_duration_ms: None,
+        model: analysis.model,
+        coins_charged: coins,
+    };
+    Ok(PipelineOutput {
+        result: serde_json::to_string(&result)
+            .map_err(|e| PipelineError::Internal(format!("cannot serialise the result: {e}")))?,
+        charge: Charge {
+            input_tokens: analysis.token_usage.input_tokens,
+            output_tokens: analysis.token_usage.output_tokens,
+            audio_ms: 0,
+            coins,
+        },
+    })
+}
