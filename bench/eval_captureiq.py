@@ -9,6 +9,12 @@ reaches 60 %. Precision, recall and F1 are micro-averaged over all files:
 overall, per category, and with general_note left out.
 
     python3 bench/eval_captureiq.py --gold DIR --predictions DIR [--json] [--verbose]
+    python3 bench/eval_captureiq.py --gold DIR --api http://127.0.0.1:8080 --key myqa_… [--save DIR]
+
+With --api, every gold file's transcript is sent to the running service's
+`POST /api/v1/captureiq/analyze` (with its session_type and language), so the
+same scorer measures whichever analysis provider the server is configured
+with.
 
 A prediction file is `<id>.json` holding the API's `data` (or a whole
 response envelope `{"success": true, "data": {...}}`): only `observations`
@@ -156,6 +162,39 @@ def load_pairs(gold_dir, prediction_dir):
     return pairs
 
 
+def analyze_via_api(base_url, key, session):
+    """The service's analysis of one session: the response's `data`."""
+    import urllib.request
+    body = json.dumps({
+        "transcript": session["transcript"],
+        "session_type": session["session_type"],
+        "language": session.get("language", "auto"),
+    }).encode("utf-8")
+    request = urllib.request.Request(
+        base_url.rstrip("/") + "/api/v1/captureiq/analyze",
+        data=body,
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=600) as response:
+        return json.load(response)["data"]
+
+
+def api_pairs(gold_dir, base_url, key, save_dir=None):
+    pairs = []
+    for name in sorted(os.listdir(gold_dir)):
+        if not name.endswith(".json"):
+            continue
+        session = load_json(os.path.join(gold_dir, name))
+        data = analyze_via_api(base_url, key, session)
+        if save_dir:
+            os.makedirs(save_dir, exist_ok=True)
+            with open(os.path.join(save_dir, name), "w", encoding="utf-8") as f:
+                json.dump(data, f, indent=2, ensure_ascii=False)
+        pairs.append((session["id"], session["gold"], observations_of(data)))
+    return pairs
+
+
 def print_report(report, verbose=False, out=sys.stdout):
     def row(name, d):
         print(f"{name:<30} {d['precision']:>6.3f} {d['recall']:>6.3f} {d['f1']:>6.3f}"
@@ -179,11 +218,22 @@ def print_report(report, verbose=False, out=sys.stdout):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gold", required=True, help="directory of gold CaptureIQ files")
-    parser.add_argument("--predictions", required=True, help="directory of <id>.json predictions")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--predictions", help="directory of <id>.json predictions")
+    source.add_argument("--api", help="base URL of a running MyQA server to analyse the gold transcripts")
+    parser.add_argument("--key", help="API key for --api (default: $MYQA_KEY)")
+    parser.add_argument("--save", help="with --api: directory to keep the responses in")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--verbose", "-v", action="store_true", help="list missed and spurious items")
     args = parser.parse_args(argv)
-    report = score(load_pairs(args.gold, args.predictions))
+    if args.api:
+        key = args.key or os.environ.get("MYQA_KEY")
+        if not key:
+            parser.error("--api needs --key or MYQA_KEY")
+        pairs = api_pairs(args.gold, args.api, key, args.save)
+    else:
+        pairs = load_pairs(args.gold, args.predictions)
+    report = score(pairs)
     if args.json:
         json.dump(report, sys.stdout, indent=2, ensure_ascii=False)
         print()
