@@ -148,7 +148,9 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-fn install_crypto_provider() {
+/// Installs rustls's ring provider for the whole process, once. Every TLS
+/// client of the process (ours and reqwest's) needs one.
+pub fn install_crypto_provider() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // Another part of the process may have installed one already.

@@ -8,6 +8,6 @@ pub mod guard;
 pub mod resolver;
 pub mod signature;
 
-pub use client::{AttemptReport, WebhookClient};
+pub use client::{AttemptReport, WebhookClient, install_crypto_provider};
 pub use guard::check_callback_url;
 pub use resolver::{Resolve, StaticResolver, SystemResolver};

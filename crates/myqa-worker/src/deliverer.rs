@@ -15,8 +15,9 @@ use crate::WorkerSettings;
 
 /// Deliveries in flight at once per process.
 const CONCURRENT_DELIVERIES: usize = 16;
-/// Longer than the 10 s request timeout: a live deliverer never loses it.
-const DELIVERY_LEASE: chrono::Duration = chrono::Duration::seconds(60);
+/// The 10 s request timeout plus a margin: a live deliverer never loses its
+/// lease, and a dead one's delivery is sent again within 15 s.
+const DELIVERY_LEASE: chrono::Duration = chrono::Duration::seconds(15);
 
 pub(crate) async fn run(
     store: Store,

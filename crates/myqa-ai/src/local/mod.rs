@@ -22,7 +22,7 @@ mod words;
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use myqa_core::capture::{Language, Observation};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::{AnalysisError, Analyzer, CaptureAnalysis, CaptureInput};
 use lexicon::{Lexicon, Signal};
@@ -226,19 +226,15 @@ impl LocalEngine {
 
 /// The local engine as an [`Analyzer`]. Analysis is CPU work (milliseconds
 /// for a meeting, up to half a second for a 2 MB transcript), so it runs on
-/// tokio's blocking pool and never stalls the threads serving requests.
-#[derive(Debug, Clone)]
-pub struct LocalAnalyzer(Arc<LocalEngine>);
+/// tokio's blocking pool and never stalls the threads serving requests. The
+/// engine itself (tokenizer tables, stemmed lexicons: ~80 ms) is built by the
+/// first analysis, so processes that never analyse never pay for it.
+#[derive(Debug, Clone, Default)]
+pub struct LocalAnalyzer(Arc<OnceLock<LocalEngine>>);
 
 impl LocalAnalyzer {
     pub fn new() -> LocalAnalyzer {
-        LocalAnalyzer(Arc::new(LocalEngine::new()))
-    }
-}
-
-impl Default for LocalAnalyzer {
-    fn default() -> Self {
-        Self::new()
+        LocalAnalyzer::default()
     }
 }
 
@@ -249,9 +245,11 @@ impl Analyzer for LocalAnalyzer {
     ) -> BoxFuture<'a, Result<CaptureAnalysis, AnalysisError>> {
         let (engine, input) = (self.0.clone(), input.clone());
         async move {
-            tokio::task::spawn_blocking(move || engine.analyze_capture(&input))
-                .await
-                .map_err(|e| AnalysisError::Failed(format!("local engine stopped: {e}")))
+            tokio::task::spawn_blocking(move || {
+                engine.get_or_init(LocalEngine::new).analyze_capture(&input)
+            })
+            .await
+            .map_err(|e| AnalysisError::Failed(format!("local engine stopped: {e}")))
         }
         .boxed()
     }

@@ -192,7 +192,7 @@ async fn bootstrap_prints_a_working_key_once(backend: Backend) {
         .find(|l| l.starts_with("myqa_"))
         .expect("bootstrap prints the key")
         .clone();
-    let client = reqwest::Client::new();
+    let client = crate::support::http_client();
     let response = client
         .get(server.url("/api/v1/standards"))
         .bearer_auth(&key)

@@ -38,7 +38,7 @@ async fn kill_9_mid_processing_loses_and_duplicates_nothing(backend: Backend) {
         .find(|l| l.starts_with("myqa_"))
         .unwrap()
         .clone();
-    let client = reqwest::Client::new();
+    let client = crate::support::http_client();
 
     // Long transcripts keep the workers busy for a while.
     let transcript = std::iter::repeat_n(AUDIT, 150)

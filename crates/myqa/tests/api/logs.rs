@@ -17,7 +17,7 @@ async fn logs_carry_request_ids_and_never_keys(backend: Backend) {
         .unwrap()
         .clone();
     let unknown = myqa_core::ApiKeySecret::generate().expose().to_owned();
-    let client = reqwest::Client::new();
+    let client = crate::support::http_client();
     let mut ids = Vec::new();
     for (path, auth) in [
         ("/api/v1/standards", format!("Bearer {key}")),

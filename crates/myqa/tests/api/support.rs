@@ -186,7 +186,7 @@ impl TestApp {
             addr,
             store,
             config,
-            client: reqwest::Client::builder().no_proxy().build().unwrap(),
+            client: http_client(),
             shutdown: Some(tx),
             dir,
             _database: database,
@@ -324,6 +324,12 @@ impl Drop for TestApp {
             let _ = tx.send(true);
         }
     }
+}
+
+/// An HTTP client for talking to the application under test.
+pub fn http_client() -> reqwest::Client {
+    myqa_webhook::install_crypto_provider();
+    reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
 pub fn binary() -> PathBuf {
