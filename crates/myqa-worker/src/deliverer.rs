@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use myqa_store::{AttemptResult, Delivery, Store};
+use myqa_store::{AttemptResult, Delivery, Events, Store};
 use myqa_webhook::WebhookClient;
 use rand::RngExt;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 
 use crate::WorkerSettings;
 
@@ -24,52 +24,30 @@ pub(crate) async fn run(
     client: WebhookClient,
     settings: Arc<WorkerSettings>,
     worker: String,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
-    let slots = Arc::new(Semaphore::new(CONCURRENT_DELIVERIES));
-    loop {
-        let Ok(slot) = slots.clone().acquire_owned().await else {
-            return;
-        };
-        if *stop.borrow() {
-            return;
-        }
-        let due = store.events().delivery_due_signal();
-        tokio::pin!(due);
-        due.as_mut().enable();
-        let now = Utc::now();
-        match store
-            .claim_delivery(&worker, now, now + DELIVERY_LEASE)
-            .await
-        {
-            Ok(Some(delivery)) => {
-                let (store, client, settings, worker) = (
-                    store.clone(),
-                    client.clone(),
-                    settings.clone(),
-                    worker.clone(),
-                );
-                tokio::spawn(async move {
-                    deliver(&store, &client, &settings, &worker, delivery).await;
-                    drop(slot);
-                });
-            }
-            Ok(None) => {
-                drop(slot);
-                tokio::select! {
-                    _ = &mut due => {}
-                    stopping = crate::pause(settings.poll, &mut stop) => if stopping { return },
-                }
-            }
-            Err(e) => {
-                drop(slot);
-                tracing::warn!(error = %e, "cannot claim webhook deliveries");
-                if crate::pause(settings.poll, &mut stop).await {
-                    return;
-                }
-            }
-        }
-    }
+    crate::claim_loop(
+        "webhook deliveries",
+        &store,
+        Events::delivery_due_signal,
+        CONCURRENT_DELIVERIES,
+        settings.poll,
+        stop,
+        || {
+            let now = Utc::now();
+            store.claim_delivery(&worker, now, now + DELIVERY_LEASE)
+        },
+        |delivery| {
+            let (store, client, settings, worker) = (
+                store.clone(),
+                client.clone(),
+                settings.clone(),
+                worker.clone(),
+            );
+            async move { deliver(&store, &client, &settings, &worker, delivery).await }
+        },
+    )
+    .await
 }
 
 async fn deliver(

@@ -14,9 +14,10 @@ use std::time::Duration;
 
 use myqa_ai::Analyzer;
 use myqa_core::billing::Rates;
-use myqa_store::Store;
+use myqa_store::{Events, Store, StoreResult};
 use myqa_webhook::WebhookClient;
-use tokio::sync::watch;
+use tokio::sync::futures::Notified;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 pub use pipeline::Pipelines;
@@ -69,6 +70,63 @@ pub fn spawn(
     ));
     tasks.spawn(janitor::run(store, settings, stop));
     tasks
+}
+
+/// The loop the job runner and the webhook deliverer share: take a free slot,
+/// claim the next item — or, when there is none, wait for a wake-up or the
+/// poll interval — and work on it in a task of its own. The wake-up signal is
+/// armed before claiming, so an item that arrives in between is not missed.
+#[allow(clippy::too_many_arguments)]
+async fn claim_loop<T, Claim, ClaimFut, Work, WorkFut>(
+    what: &'static str,
+    store: &Store,
+    wake: for<'e> fn(&'e Events) -> Notified<'e>,
+    slots: usize,
+    poll: Duration,
+    mut stop: watch::Receiver<bool>,
+    claim: Claim,
+    work: Work,
+) where
+    Claim: Fn() -> ClaimFut,
+    ClaimFut: Future<Output = StoreResult<Option<T>>>,
+    Work: Fn(T) -> WorkFut,
+    WorkFut: Future<Output = ()> + Send + 'static,
+{
+    let slots = Arc::new(Semaphore::new(slots));
+    loop {
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        if *stop.borrow() {
+            return;
+        }
+        let woken = wake(store.events());
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        match claim().await {
+            Ok(Some(item)) => {
+                let task = work(item);
+                tokio::spawn(async move {
+                    task.await;
+                    drop(slot);
+                });
+            }
+            Ok(None) => {
+                drop(slot);
+                tokio::select! {
+                    _ = &mut woken => {}
+                    stopping = pause(poll, &mut stop) => if stopping { return },
+                }
+            }
+            Err(e) => {
+                drop(slot);
+                tracing::warn!(error = %e, "cannot claim {what}");
+                if pause(poll, &mut stop).await {
+                    return;
+                }
+            }
+        }
+    }
 }
 
 /// Sleeps for `duration`, or less when `stop` turns true. Returns true when

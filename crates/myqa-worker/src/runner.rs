@@ -7,8 +7,8 @@ use std::time::Duration;
 use chrono::Utc;
 use myqa_core::ErrorCode;
 use myqa_core::job::{JobDocument, JobError, JobMode, MAX_ATTEMPTS, PublicStatus};
-use myqa_store::{ClaimedJob, NewDelivery, Outcome, Store};
-use tokio::sync::{Semaphore, watch};
+use myqa_store::{ClaimedJob, Events, NewDelivery, Outcome, Store};
+use tokio::sync::watch;
 use tracing::Instrument;
 
 use crate::WorkerSettings;
@@ -23,50 +23,30 @@ pub(crate) async fn run(
     pipelines: Pipelines,
     settings: Arc<WorkerSettings>,
     worker: String,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
-    let slots = Arc::new(Semaphore::new(settings.concurrency));
-    loop {
-        let Ok(slot) = slots.clone().acquire_owned().await else {
-            return;
-        };
-        if *stop.borrow() {
-            return;
-        }
-        let events = store.events();
-        let queued = events.job_queued_signal();
-        tokio::pin!(queued);
-        queued.as_mut().enable();
-        let now = Utc::now();
-        match store.claim_job(&worker, now, now + lease(&settings)).await {
-            Ok(Some(job)) => {
-                let (store, pipelines, settings, worker) = (
-                    store.clone(),
-                    pipelines.clone(),
-                    settings.clone(),
-                    worker.clone(),
-                );
-                tokio::spawn(async move {
-                    process(&store, &pipelines, &settings, &worker, job).await;
-                    drop(slot);
-                });
-            }
-            Ok(None) => {
-                drop(slot);
-                tokio::select! {
-                    _ = &mut queued => {}
-                    stopping = crate::pause(settings.poll, &mut stop) => if stopping { return },
-                }
-            }
-            Err(e) => {
-                drop(slot);
-                tracing::warn!(error = %e, "cannot claim jobs");
-                if crate::pause(settings.poll, &mut stop).await {
-                    return;
-                }
-            }
-        }
-    }
+    crate::claim_loop(
+        "jobs",
+        &store,
+        Events::job_queued_signal,
+        settings.concurrency,
+        settings.poll,
+        stop,
+        || {
+            let now = Utc::now();
+            store.claim_job(&worker, now, now + lease(&settings))
+        },
+        |job| {
+            let (store, pipelines, settings, worker) = (
+                store.clone(),
+                pipelines.clone(),
+                settings.clone(),
+                worker.clone(),
+            );
+            async move { process(&store, &pipelines, &settings, &worker, job).await }
+        },
+    )
+    .await
 }
 
 fn lease(settings: &WorkerSettings) -> chrono::Duration {

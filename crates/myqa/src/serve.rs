@@ -76,21 +76,7 @@ impl Application {
         let (stop_workers, stop) = watch::channel(false);
         let workers = match role {
             Role::Api => JoinSet::new(),
-            Role::Worker | Role::All => {
-                let analyzer = crate::providers::analyzer(config)?;
-                let policy = CallbackPolicy {
-                    insecure: config.allow_insecure_callbacks,
-                };
-                let webhooks = WebhookClient::new(resolver, policy)
-                    .context("cannot build the webhook client")?;
-                myqa_worker::spawn(
-                    store.clone(),
-                    analyzer,
-                    webhooks,
-                    worker_settings(config),
-                    stop,
-                )
-            }
+            Role::Worker | Role::All => spawn_workers(config, &store, resolver, stop)?,
         };
         let listener = TcpListener::bind(config.bind)
             .await
@@ -131,6 +117,28 @@ impl Application {
         self.store.close().await;
         Ok(served?)
     }
+}
+
+/// Starts the job runner, webhook deliverer and janitor of this process.
+pub fn spawn_workers(
+    config: &Config,
+    store: &Store,
+    resolver: Arc<dyn Resolve>,
+    stop: watch::Receiver<bool>,
+) -> anyhow::Result<JoinSet<()>> {
+    let analyzer = crate::providers::analyzer(config)?;
+    let policy = CallbackPolicy {
+        insecure: config.allow_insecure_callbacks,
+    };
+    let webhooks =
+        WebhookClient::new(resolver, policy).context("cannot build the webhook client")?;
+    Ok(myqa_worker::spawn(
+        store.clone(),
+        analyzer,
+        webhooks,
+        worker_settings(config),
+        stop,
+    ))
 }
 
 fn worker_settings(config: &Config) -> WorkerSettings {

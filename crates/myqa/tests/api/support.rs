@@ -202,27 +202,10 @@ impl TestApp {
             .resolver
             .clone()
             .unwrap_or_else(|| std::sync::Arc::new(myqa_webhook::SystemResolver));
-        let policy = myqa_core::callback::CallbackPolicy {
-            insecure: self.config.allow_insecure_callbacks,
-        };
         let (tx, rx) = tokio::sync::watch::channel(false);
-        let config = &self.config;
-        let mut tasks = myqa_worker::spawn(
-            self.store.clone(),
-            myqa::providers::analyzer(config).unwrap(),
-            myqa_webhook::WebhookClient::new(resolver, policy).unwrap(),
-            myqa_worker::WorkerSettings {
-                concurrency: config.workers,
-                lease: config.job_lease,
-                poll: config.job_poll_interval,
-                retention: config.job_retention,
-                retry_schedule: config.webhook_retry_schedule.clone(),
-                janitor_interval: config.janitor_interval,
-                rates: config.rates(),
-            },
-            rx,
-        );
-        tasks.detach_all();
+        myqa::serve::spawn_workers(&self.config, &self.store, resolver, rx)
+            .unwrap()
+            .detach_all();
         self.stop_workers = Some(tx);
     }
 
