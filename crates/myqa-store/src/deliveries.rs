@@ -90,7 +90,9 @@ impl Store {
             sqlx::query(
                 "UPDATE webhook_deliveries SET attempts = attempts + 1, last_attempt_at = $3,
                      last_response_status = $4, last_error = $5, state = $6, next_attempt_at = $7,
-                     lease_owner = NULL, lease_expires_at = NULL
+                     lease_owner = NULL, lease_expires_at = NULL,
+                     -- the signing secret is kept only while it may be needed
+                     secret = CASE WHEN $6 = 'pending' THEN secret ELSE NULL END
                  WHERE id = $1 AND lease_owner = $2",
             )
             .bind(id)

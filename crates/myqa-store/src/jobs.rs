@@ -402,7 +402,8 @@ impl Store {
             let mut tx = begin_write!(pool, backend)?;
             let updated = sqlx::query(
                 "UPDATE jobs SET state = $3, result = $4, error_code = $5, error_message = $6,
-                     input = NULL, completed_at = $7, purge_after = $8, lease_owner = NULL,
+                     input = NULL, callback_secret = NULL, completed_at = $7, purge_after = $8,
+                     lease_owner = NULL,
                      lease_expires_at = NULL,
                      idempotency_key = CASE WHEN mode = 'sync' THEN NULL ELSE idempotency_key END
                  WHERE id = $1 AND lease_owner = $2 AND state = 'running'",
@@ -482,7 +483,7 @@ impl Store {
     pub async fn cancel_job(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool> {
         on_db!(self, |pool| {
             Ok(sqlx::query(
-                "UPDATE jobs SET state = 'cancelled', input = NULL, completed_at = $2,
+                "UPDATE jobs SET state = 'cancelled', input = NULL, callback_secret = NULL, completed_at = $2,
                      purge_after = $2, idempotency_key = NULL, lease_owner = NULL,
                      lease_expires_at = NULL
                  WHERE id = $1 AND state IN ('queued', 'running')",

@@ -107,6 +107,18 @@ async fn retries_until_delivered_with_valid_signatures(backend: Backend) {
     // Nothing more arrives once delivered.
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert_eq!(receiver.hits().len(), 3);
+    // The signing secret is not kept once it can sign nothing more.
+    let db = crate::support::raw_db(&app).await;
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM jobs WHERE callback_secret IS NOT NULL")
+            .await,
+        0
+    );
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM webhook_deliveries WHERE secret IS NOT NULL")
+            .await,
+        0
+    );
 }
 
 async fn gone_stops_retries(backend: Backend) {
