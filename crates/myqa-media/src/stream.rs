@@ -170,15 +170,18 @@ fn down_mix(
     check_channels(channels).map_err(|_| Error::LimitError("too many channels"))?;
     audio.copy_to_vecs_planar::<f32>(planes);
     mono.clear();
-    mono.resize(frames, 0.0);
-    for plane in planes.iter().take(channels) {
-        for (sum, sample) in mono.iter_mut().zip(plane) {
-            *sum += *sample;
+    match planes.as_slice() {
+        [only] => mono.extend_from_slice(only),
+        planes => {
+            mono.resize(frames, 0.0);
+            for plane in planes.iter().take(channels) {
+                for (sum, sample) in mono.iter_mut().zip(plane) {
+                    *sum += *sample;
+                }
+            }
+            let scale = 1.0 / channels as f32;
+            mono.iter_mut().for_each(|sample| *sample *= scale);
         }
-    }
-    if channels > 1 {
-        let scale = 1.0 / channels as f32;
-        mono.iter_mut().for_each(|sample| *sample *= scale);
     }
     Ok((audio.spec().rate(), channels))
 }

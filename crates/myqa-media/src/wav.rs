@@ -33,10 +33,18 @@ pub(crate) fn write_header(wav: &mut [u8]) {
 
 /// Appends `samples` (nominally in −1…1) as 16-bit little-endian PCM.
 pub(crate) fn append_pcm16(wav: &mut Vec<u8>, samples: &[f32]) {
-    wav.extend(samples.iter().flat_map(|s| {
-        // `as` saturates, and NaN becomes 0.
-        ((s * 32767.0).round() as i16).to_le_bytes()
-    }));
+    let start = wav.len();
+    wav.resize(start + 2 * samples.len(), 0);
+    for (out, sample) in wav[start..].chunks_exact_mut(2).zip(samples) {
+        out.copy_from_slice(&to_i16(*sample).to_le_bytes());
+    }
+}
+
+/// Rounds to the nearest 16-bit value, half away from zero. Written out because `f32::round`
+/// is a libm call on baseline x86-64 (it was 9 % of a profile); `as` saturates, and NaN gives 0.
+fn to_i16(sample: f32) -> i16 {
+    let scaled = sample * 32767.0;
+    (scaled + 0.5f32.copysign(scaled)) as i16
 }
 
 /// The 16-bit samples of little-endian PCM bytes.
@@ -44,4 +52,42 @@ pub(crate) fn pcm16(bytes: &[u8]) -> impl Iterator<Item = i16> + '_ {
     bytes
         .chunks_exact(2)
         .map(|pair| i16::from_le_bytes([pair[0], pair[1]]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_round_and_saturate() {
+        let mut wav = Vec::new();
+        append_pcm16(
+            &mut wav,
+            &[
+                0.0,
+                1.0,
+                -1.0,
+                2.0,
+                -2.0,
+                f32::NAN,
+                0.5 / 32767.0,
+                -1.5 / 32767.0,
+            ],
+        );
+        let samples: Vec<i16> = pcm16(&wav).collect();
+        assert_eq!(samples, [0, 32767, -32767, 32767, -32768, 0, 1, -2]);
+    }
+
+    #[test]
+    fn header_describes_the_data() {
+        let mut wav = vec![0; HEADER_LEN];
+        append_pcm16(&mut wav, &[0.1; 10]);
+        write_header(&mut wav);
+        assert_eq!(&wav[..4], b"RIFF");
+        assert_eq!(u32::from_le_bytes([wav[40], wav[41], wav[42], wav[43]]), 20);
+        assert_eq!(
+            u32::from_le_bytes([wav[24], wav[25], wav[26], wav[27]]),
+            16_000
+        );
+    }
 }
