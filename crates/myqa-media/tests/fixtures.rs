@@ -232,3 +232,102 @@ fn garbage_after_a_valid_header_never_panics() {
         }
     }
 }
+
+/// A WAV header with the given format fields, followed by `data` bytes of silence.
+fn wav_with(format: u16, channels: u16, rate: u32, bits: u16, data: usize) -> Vec<u8> {
+    let block_align = channels.wrapping_mul(bits / 8);
+    let mut wav = b"RIFF".to_vec();
+    wav.extend_from_slice(&(36 + data as u32).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&16u32.to_le_bytes());
+    wav.extend_from_slice(&format.to_le_bytes());
+    wav.extend_from_slice(&channels.to_le_bytes());
+    wav.extend_from_slice(&rate.to_le_bytes());
+    wav.extend_from_slice(&rate.wrapping_mul(u32::from(block_align)).to_le_bytes());
+    wav.extend_from_slice(&block_align.to_le_bytes());
+    wav.extend_from_slice(&bits.to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&(data as u32).to_le_bytes());
+    wav.resize(wav.len() + data, 0);
+    wav
+}
+
+#[test]
+fn absurd_headers_are_refused_not_obeyed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cases = [
+        ("rate 0", wav_with(1, 1, 0, 16, 1_000)),
+        ("rate 4 GHz", wav_with(1, 1, u32::MAX, 16, 1_000)),
+        ("rate 500", wav_with(1, 1, 500, 16, 1_000)),
+        ("0 channels", wav_with(1, 0, 16_000, 16, 1_000)),
+        ("1000 channels", wav_with(1, 1_000, 16_000, 16, 64_000)),
+        (
+            "format 0x55 (MP3 in WAV)",
+            wav_with(0x55, 1, 16_000, 16, 1_000),
+        ),
+        ("no samples", wav_with(1, 1, 16_000, 16, 0)),
+        ("4 GB declared, 1 KB present", {
+            let mut wav = wav_with(1, 1, 16_000, 16, 1_000);
+            wav[40..44].copy_from_slice(&u32::MAX.to_le_bytes());
+            wav
+        }),
+        ("ID3 tag declaring 256 MB", {
+            let mut mp3 = b"ID3\x04\x00\x00\x7f\x7f\x7f\x7f".to_vec();
+            mp3.extend_from_slice(&bytes("speech.mp3")[20..]);
+            mp3
+        }),
+    ];
+    for (what, bytes) in cases {
+        let _ = probe(&bytes);
+        let path = dir.path().join("case");
+        std::fs::write(&path, &bytes).expect("write");
+        let (result, chunks) = decode(std::fs::File::open(&path).expect("open"));
+        match result {
+            // A header that lies about the length but is otherwise sane yields what is there.
+            Ok(decoded) => {
+                assert_eq!(what, "4 GB declared, 1 KB present", "{what}: {decoded:?}");
+                assert_eq!(decoded.duration_ms, 31);
+                assert_eq!(chunks.len(), 1);
+            }
+            Err(e) => assert!(e.is_bad_input(), "{what}: {e:?}"),
+        }
+    }
+}
+
+#[test]
+fn stereo_is_mixed_down_and_8_bit_is_read() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // 1 s of stereo 44.1 kHz: left +0.5, right −0.5 → silence once mixed; then left only.
+    let mut wav = wav_with(1, 2, 44_100, 16, 0);
+    for i in 0..88_200 {
+        let (left, right) = if i < 44_100 {
+            (16_384i16, -16_384i16)
+        } else {
+            (16_384, 0)
+        };
+        wav.extend_from_slice(&left.to_le_bytes());
+        wav.extend_from_slice(&right.to_le_bytes());
+    }
+    let data_len = (wav.len() - 44) as u32;
+    wav[40..44].copy_from_slice(&data_len.to_le_bytes());
+    wav[4..8].copy_from_slice(&(36 + data_len).to_le_bytes());
+    let path = dir.path().join("stereo.wav");
+    std::fs::write(&path, &wav).expect("write");
+    let info = probe(&wav).expect("probes");
+    assert_eq!((info.channels, info.sample_rate), (2, 44_100));
+    let (result, chunks) = decode(std::fs::File::open(&path).expect("open"));
+    assert_eq!(result.expect("decodes").duration_ms, 2_000);
+    let pcm: Vec<i16> = chunks[0].wav[44..]
+        .chunks_exact(2)
+        .map(|p| i16::from_le_bytes([p[0], p[1]]))
+        .collect();
+    assert!(
+        pcm[1_000..15_000].iter().all(|s| s.abs() <= 2),
+        "opposite channels cancel"
+    );
+    let steady = &pcm[17_000..31_000];
+    assert!(
+        steady.iter().all(|s| (8_100..=8_300).contains(s)),
+        "half of the left channel"
+    );
+}
