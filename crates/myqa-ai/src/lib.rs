@@ -3,11 +3,14 @@
 //! or `openai` (any OpenAI-compatible Chat Completions endpoint).
 
 pub mod local;
+pub mod openai;
+pub mod transcription;
 
 use futures_util::future::BoxFuture;
 use myqa_core::capture::{Language, Observation, SessionType, TokenUsage};
 
 pub use local::{LocalAnalyzer, LocalEngine};
+pub use transcription::{Transcriber, Transcription, TranscriptionError};
 
 /// A stretch of transcript with its time, as a transcription provider returns
 /// it. Offsets are from the start of the recording.

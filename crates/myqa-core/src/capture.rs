@@ -254,13 +254,35 @@ mod tests {
 /// Longest transcript accepted, in characters (SPEC §5).
 pub const MAX_TRANSCRIPT_CHARS: usize = 2_000_000;
 
+/// Largest audio file accepted (SPEC §5): 2 GiB.
+pub const MAX_AUDIO_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
 /// A validated CaptureIQ request, as a job carries it to the worker.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaptureJob {
-    pub transcript: String,
+    pub source: CaptureSource,
     pub session_type: SessionType,
     /// `None`: detect.
     pub language: Option<Language>,
+}
+
+/// What is to be analysed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaptureSource {
+    Transcript(String),
+    Audio(StoredAudio),
+}
+
+/// An uploaded recording, kept in the blob store until its job ends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredAudio {
+    pub blob: String,
+    /// The format its bytes declare (`mp3`, `ogg-opus` …).
+    pub format: String,
+    pub size_bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_name: Option<String>,
 }
 
 /// The `data` of a CaptureIQ response and of a completed job (SPEC §5).

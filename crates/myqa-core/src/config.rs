@@ -63,6 +63,15 @@ pub struct Config {
     pub transcription_base_url: Option<String>,
     pub transcription_api_key: Option<SecretString>,
     pub transcription_model: Option<String>,
+    /// Longest piece of a recording sent to the transcription provider in
+    /// one request (cut at a quiet point before it).
+    #[serde(with = "humantime_serde")]
+    pub transcription_chunk: Duration,
+    /// Pieces of one recording transcribed at once.
+    pub transcription_concurrency: usize,
+    /// Per transcription request.
+    #[serde(with = "humantime_serde")]
+    pub transcription_timeout: Duration,
     #[serde(deserialize_with = "duration_list")]
     pub webhook_retry_schedule: Vec<Duration>,
     #[serde(with = "humantime_serde")]
@@ -118,6 +127,9 @@ impl Default for Config {
             transcription_base_url: None,
             transcription_api_key: None,
             transcription_model: None,
+            transcription_chunk: Duration::from_secs(600),
+            transcription_concurrency: 3,
+            transcription_timeout: Duration::from_secs(300),
             webhook_retry_schedule: [5, 300, 1800, 7200, 18000, 36000, 36000]
                 .into_iter()
                 .map(Duration::from_secs)
@@ -137,6 +149,15 @@ impl Default for Config {
             coin_rate_audio: 2.0,
         }
     }
+}
+
+/// Where uploaded inputs live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlobLocation {
+    /// A directory on this machine.
+    Local(PathBuf),
+    /// An S3-compatible bucket and key prefix.
+    S3 { bucket: String, prefix: String },
 }
 
 /// Where the data lives.
@@ -169,13 +190,14 @@ impl Config {
         if let Err(e) = self.database() {
             errors.push(e);
         }
-        if let Some(url) = &self.blob_url
-            && !(url.starts_with("file://") || url.starts_with("s3://"))
-        {
-            errors.push(problem(
-                "blob_url",
-                format!("`{url}` must start with file:// or s3://"),
-            ));
+        if let Err(e) = self.blobs() {
+            errors.push(e);
+        }
+        if self.transcription_chunk < Duration::from_secs(30) {
+            errors.push(problem("transcription_chunk", "must be at least 30s"));
+        }
+        if self.transcription_concurrency == 0 {
+            errors.push(problem("transcription_concurrency", "must be at least 1"));
         }
         if self.workers == 0 {
             errors.push(problem("workers", "must be at least 1"));
@@ -285,6 +307,38 @@ impl Config {
         }
     }
 
+    pub fn blobs(&self) -> Result<BlobLocation, ConfigError> {
+        let Some(url) = &self.blob_url else {
+            return Ok(BlobLocation::Local(self.blob_dir()));
+        };
+        if let Some(path) = url.strip_prefix("file://") {
+            if !path.starts_with('/') {
+                return Err(problem(
+                    "blob_url",
+                    "file:// needs an absolute path, e.g. file:///var/lib/myqa/blobs",
+                ));
+            }
+            return Ok(BlobLocation::Local(PathBuf::from(path)));
+        }
+        if let Some(rest) = url.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err(problem(
+                    "blob_url",
+                    "s3:// needs a bucket, e.g. s3://my-bucket/myqa",
+                ));
+            }
+            return Ok(BlobLocation::S3 {
+                bucket: bucket.to_owned(),
+                prefix: prefix.trim_matches('/').to_owned(),
+            });
+        }
+        Err(problem(
+            "blob_url",
+            format!("`{url}` must start with file:// or s3://"),
+        ))
+    }
+
     /// Every key with its effective value, secrets masked: what
     /// `myqa config check` prints. The order is the documentation's.
     pub fn describe(&self) -> Vec<(&'static str, String)> {
@@ -341,6 +395,15 @@ impl Config {
             ("transcription_base_url", opt(&self.transcription_base_url)),
             ("transcription_api_key", secret(&self.transcription_api_key)),
             ("transcription_model", opt(&self.transcription_model)),
+            ("transcription_chunk", duration(self.transcription_chunk)),
+            (
+                "transcription_concurrency",
+                self.transcription_concurrency.to_string(),
+            ),
+            (
+                "transcription_timeout",
+                duration(self.transcription_timeout),
+            ),
             (
                 "webhook_retry_schedule",
                 self.webhook_retry_schedule
@@ -389,6 +452,11 @@ impl Config {
             output_per_1k: self.coin_rate_output,
             audio_per_minute: self.coin_rate_audio,
         }
+    }
+
+    /// Where downloaded blobs and other scratch files go.
+    pub fn scratch_dir(&self) -> PathBuf {
+        self.data_dir.join("tmp")
     }
 
     pub fn blob_dir(&self) -> PathBuf {

@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod request_context;
 pub mod routes;
 pub mod state;
+pub mod upload;
 
 use std::time::Duration;
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use myqa_core::callback::CallbackPolicy;
 use myqa_core::config::{Config, CorsOrigins, TranscriptionProvider};
 use myqa_core::network::NetworkList;
-use myqa_store::{Catalogue, Store, StoreResult};
+use myqa_store::{BlobStore, Catalogue, Store, StoreResult};
 use myqa_webhook::Resolve;
 
 use crate::auth::KeyVerifier;
@@ -53,6 +53,8 @@ pub struct AppState {
     pub standards_list: Arc<ListCache>,
     /// Resolves callback hosts for the request-time SSRF check.
     pub resolver: Arc<dyn Resolve>,
+    /// Where uploads are streamed to.
+    pub blobs: BlobStore,
 }
 
 impl AppState {
@@ -63,6 +65,7 @@ impl AppState {
         store: Store,
         settings: HttpSettings,
         resolver: Arc<dyn Resolve>,
+        blobs: BlobStore,
     ) -> StoreResult<AppState> {
         let keys = Arc::new(KeyVerifier::new(
             store.clone(),
@@ -97,6 +100,7 @@ impl AppState {
             settings: Arc::new(settings),
             standards_list: Arc::default(),
             resolver,
+            blobs,
         })
     }
 }

@@ -7,6 +7,7 @@
 //! from row to domain type is also written once.
 
 mod api_keys;
+mod blobs;
 mod catalogue;
 mod db_time;
 mod deliveries;
@@ -29,6 +30,7 @@ use sqlx::sqlite::{
 };
 
 pub use api_keys::StoredKey;
+pub use blobs::{BlobError, BlobResult, BlobStore, BlobWriter, LocalBlob, input_key};
 pub use catalogue::{Catalogue, Standards};
 pub use deliveries::{AttemptResult, Delivery};
 pub use events::Events;

@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use myqa_ai::CaptureInput;
-use myqa_core::capture::{CaptureJob, CaptureResult, normalize_category};
+use myqa_core::capture::{CaptureJob, CaptureResult, CaptureSource, normalize_category};
 use myqa_store::Charge;
 
 use crate::pipeline::{PipelineError, PipelineOutput, Pipelines};
@@ -15,13 +15,33 @@ pub(crate) async fn run(
     let job: CaptureJob = serde_json::from_str(input)
         .map_err(|e| PipelineError::Internal(format!("unreadable CaptureIQ job input: {e}")))?;
     let started = Instant::now();
+    let (transcript, segments, audio_ms, language) = match &job.source {
+        CaptureSource::Transcript(text) => (text.clone(), Vec::new(), None, job.language),
+        CaptureSource::Audio(audio) => {
+            let heard = crate::transcribe::transcribe(
+                &pipelines.audio,
+                &pipelines.blobs,
+                audio,
+                job.language,
+            )
+            .await?;
+            // The language asked for, else the one the provider heard, else detected.
+            let language = job.language.or(heard.language);
+            (
+                heard.text,
+                heard.segments,
+                Some(heard.duration_ms),
+                language,
+            )
+        }
+    };
     let analysis = pipelines
         .analyzer
         .analyze_capture(&CaptureInput {
-            transcript: job.transcript.clone(),
-            segments: Vec::new(),
+            transcript: transcript.clone(),
+            segments,
             session_type: job.session_type,
-            language: job.language,
+            language,
         })
         .await?;
 
@@ -32,16 +52,18 @@ pub(crate) async fn run(
         observation.category = normalize_category(job.session_type, observation.category.as_str());
         observation.display_order = u32::try_from(i + 1).unwrap_or(u32::MAX);
     }
-    let coins = pipelines.rates.price(analysis.token_usage, 0);
+    let coins = pipelines
+        .rates
+        .price(analysis.token_usage, audio_ms.unwrap_or(0));
     let result = CaptureResult {
         session_type: job.session_type,
-        transcript: job.transcript,
+        transcript,
         summary: analysis.summary,
         observations,
         language: analysis.language,
         processing_time_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         token_usage: analysis.token_usage,
-        audio_duration_ms: None,
+        audio_duration_ms: audio_ms,
         model: analysis.model,
         coins_charged: coins,
     };
@@ -51,7 +73,7 @@ pub(crate) async fn run(
         charge: Charge {
             input_tokens: analysis.token_usage.input_tokens,
             output_tokens: analysis.token_usage.output_tokens,
-            audio_ms: 0,
+            audio_ms: audio_ms.unwrap_or(0),
             coins,
         },
     })

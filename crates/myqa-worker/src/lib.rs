@@ -8,19 +8,21 @@ mod deliverer;
 mod janitor;
 mod pipeline;
 mod runner;
+mod transcribe;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use myqa_ai::Analyzer;
 use myqa_core::billing::Rates;
-use myqa_store::{Events, Store, StoreResult};
+use myqa_store::{BlobStore, Events, Store, StoreResult};
 use myqa_webhook::WebhookClient;
 use tokio::sync::futures::Notified;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 pub use pipeline::Pipelines;
+pub use transcribe::AudioSettings;
 
 /// Everything the background tasks need, from the configuration.
 #[derive(Debug, Clone)]
@@ -45,14 +47,16 @@ fn worker_id() -> String {
 /// when `stop` turns true.
 pub fn spawn(
     store: Store,
+    blobs: BlobStore,
     analyzer: Arc<dyn Analyzer>,
+    audio: AudioSettings,
     webhooks: WebhookClient,
     settings: WorkerSettings,
     stop: watch::Receiver<bool>,
 ) -> JoinSet<()> {
     let id = worker_id();
     let settings = Arc::new(settings);
-    let pipelines = Pipelines::new(analyzer, settings.rates);
+    let pipelines = Pipelines::new(analyzer, audio, blobs.clone(), settings.rates);
     let mut tasks = JoinSet::new();
     tasks.spawn(runner::run(
         store.clone(),
@@ -68,7 +72,7 @@ pub fn spawn(
         id,
         stop.clone(),
     ));
-    tasks.spawn(janitor::run(store, settings, stop));
+    tasks.spawn(janitor::run(store, blobs, settings, stop));
     tasks
 }
 

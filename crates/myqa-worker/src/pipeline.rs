@@ -6,7 +6,9 @@ use myqa_ai::{AnalysisError, Analyzer};
 use myqa_core::ErrorCode;
 use myqa_core::billing::Rates;
 use myqa_core::job::Product;
-use myqa_store::{Charge, ClaimedJob};
+use myqa_store::{BlobStore, Charge, ClaimedJob};
+
+use crate::transcribe::AudioSettings;
 
 /// A pipeline's product: the data document and what to charge for it.
 #[derive(Debug)]
@@ -46,12 +48,24 @@ impl From<AnalysisError> for PipelineError {
 #[derive(Clone)]
 pub struct Pipelines {
     pub(crate) analyzer: Arc<dyn Analyzer>,
+    pub(crate) audio: AudioSettings,
+    pub(crate) blobs: BlobStore,
     pub(crate) rates: Rates,
 }
 
 impl Pipelines {
-    pub fn new(analyzer: Arc<dyn Analyzer>, rates: Rates) -> Self {
-        Self { analyzer, rates }
+    pub fn new(
+        analyzer: Arc<dyn Analyzer>,
+        audio: AudioSettings,
+        blobs: BlobStore,
+        rates: Rates,
+    ) -> Self {
+        Self {
+            analyzer,
+            audio,
+            blobs,
+            rates,
+        }
     }
 
     pub(crate) async fn run(&self, job: &ClaimedJob) -> Result<PipelineOutput, PipelineError> {

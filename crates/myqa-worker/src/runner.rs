@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::Utc;
 use myqa_core::ErrorCode;
 use myqa_core::job::{JobDocument, JobError, JobMode, MAX_ATTEMPTS, PublicStatus};
-use myqa_store::{ClaimedJob, Events, NewDelivery, Outcome, Store};
+use myqa_store::{BlobStore, ClaimedJob, Events, NewDelivery, Outcome, Store};
 use tokio::sync::watch;
 use tracing::Instrument;
 
@@ -115,7 +115,7 @@ async fn process_in_span(
         }
     };
     if let Some(outcome) = outcome {
-        finish(store, settings, worker, &job, outcome).await;
+        finish(store, &pipelines.blobs, settings, worker, &job, outcome).await;
     }
 }
 
@@ -165,6 +165,7 @@ async fn run_with_lease(
 /// Commits the outcome with its charge and webhook, once.
 async fn finish(
     store: &Store,
+    blobs: &BlobStore,
     settings: &WorkerSettings,
     worker: &str,
     job: &ClaimedJob,
@@ -199,13 +200,20 @@ async fn finish(
         )
         .await
     {
-        Ok(true) => tracing::info!(
-            status = match outcome {
-                Outcome::Completed { .. } => "completed",
-                Outcome::Failed(_) => "failed",
-            },
-            "job finished"
-        ),
+        Ok(true) => {
+            tracing::info!(
+                status = match outcome {
+                    Outcome::Completed { .. } => "completed",
+                    Outcome::Failed(_) => "failed",
+                },
+                "job finished"
+            );
+            // Inputs go as soon as the job ends (SPEC §7); the janitor sweeps
+            // up if this fails.
+            if let Err(e) = blobs.delete_inputs(job.id).await {
+                tracing::warn!(error = %e, "cannot delete the job's inputs");
+            }
+        }
         Ok(false) => tracing::info!("job cancelled or taken over; result discarded"),
         // The lease will lapse and another attempt will run.
         Err(e) => tracing::error!(error = %e, "cannot record the job's end"),

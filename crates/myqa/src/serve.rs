@@ -3,14 +3,16 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use myqa_core::callback::CallbackPolicy;
 use myqa_core::config::Config;
 use myqa_http::{AppState, HttpSettings};
-use myqa_store::{PoolOptions, Store};
+use myqa_media::ChunkPlan;
+use myqa_store::{BlobStore, PoolOptions, Store};
 use myqa_webhook::{Resolve, SystemResolver, WebhookClient};
-use myqa_worker::WorkerSettings;
+use myqa_worker::{AudioSettings, WorkerSettings};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -41,6 +43,7 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     store: Store,
+    blobs: BlobStore,
     workers: JoinSet<()>,
     stop_workers: watch::Sender<bool>,
 }
@@ -55,11 +58,14 @@ impl Application {
         role: Role,
         overrides: Overrides,
     ) -> anyhow::Result<Application> {
+        // Every TLS client of the process (webhooks, providers) needs it.
+        myqa_webhook::install_crypto_provider();
         let pool = PoolOptions {
             max_connections: (config.workers as u32 * 2).max(8),
             ..Default::default()
         };
         let store = crate::open_store(config, pool).await?;
+        let blobs = BlobStore::open(&config.blobs()?).context("cannot open the blob store")?;
         store
             .listen()
             .await
@@ -67,8 +73,13 @@ impl Application {
         let resolver = overrides
             .resolver
             .unwrap_or_else(|| Arc::new(SystemResolver));
-        let state =
-            AppState::start(store.clone(), HttpSettings::from(config), resolver.clone()).await?;
+        let state = AppState::start(
+            store.clone(),
+            HttpSettings::from(config),
+            resolver.clone(),
+            blobs.clone(),
+        )
+        .await?;
         let router = match role {
             Role::Worker => myqa_http::operations_router(state),
             Role::Api | Role::All => myqa_http::router_with(state, overrides.routes),
@@ -76,7 +87,7 @@ impl Application {
         let (stop_workers, stop) = watch::channel(false);
         let workers = match role {
             Role::Api => JoinSet::new(),
-            Role::Worker | Role::All => spawn_workers(config, &store, resolver, stop)?,
+            Role::Worker | Role::All => spawn_workers(config, &store, &blobs, resolver, stop)?,
         };
         let listener = TcpListener::bind(config.bind)
             .await
@@ -85,6 +96,7 @@ impl Application {
             listener,
             router,
             store,
+            blobs,
             workers,
             stop_workers,
         })
@@ -98,6 +110,10 @@ impl Application {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    pub fn blobs(&self) -> &BlobStore {
+        &self.blobs
     }
 
     /// Serves until `shutdown` completes, then lets in-flight requests finish
@@ -123,10 +139,22 @@ impl Application {
 pub fn spawn_workers(
     config: &Config,
     store: &Store,
+    blobs: &BlobStore,
     resolver: Arc<dyn Resolve>,
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<JoinSet<()>> {
     let analyzer = crate::providers::analyzer(config)?;
+    let audio = AudioSettings {
+        transcriber: crate::providers::transcriber(config)?,
+        plan: ChunkPlan {
+            max_chunk: config.transcription_chunk,
+            // Look for a pause in the last 30 s (at most half a chunk).
+            search_window: Duration::from_secs(30).min(config.transcription_chunk / 2),
+            ..ChunkPlan::default()
+        },
+        concurrency: config.transcription_concurrency,
+        scratch: config.scratch_dir(),
+    };
     let policy = CallbackPolicy {
         insecure: config.allow_insecure_callbacks,
     };
@@ -134,7 +162,9 @@ pub fn spawn_workers(
         WebhookClient::new(resolver, policy).context("cannot build the webhook client")?;
     Ok(myqa_worker::spawn(
         store.clone(),
+        blobs.clone(),
         analyzer,
+        audio,
         webhooks,
         worker_settings(config),
         stop,

@@ -1,22 +1,28 @@
 //! CaptureIQ (SPEC §5): `POST /api/v1/captureiq/analyze` and its job route.
 
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::Response;
 use myqa_core::ErrorCode;
 use myqa_core::callback::CallbackError;
-use myqa_core::capture::{CaptureJob, Language, MAX_TRANSCRIPT_CHARS, SessionType};
+use myqa_core::capture::{
+    CaptureJob, CaptureSource, Language, MAX_AUDIO_BYTES, MAX_TRANSCRIPT_CHARS, SessionType,
+    StoredAudio,
+};
 use myqa_core::job::Product;
-use myqa_store::Callback;
+use myqa_media::{AudioFormat, Sniffed};
+use myqa_store::{Callback, input_key};
 use serde::Deserialize;
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 use crate::auth::{Caller, CaptureIqAnalyze, Permitted};
 use crate::envelope::Envelope;
 use crate::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::routes::jobs::{self, JobAccepted, Submission};
 use crate::state::AppState;
+use crate::upload::{MultipartBody, UploadedFile, store_file};
 
 /// The JSON request. In multipart, the same fields are form fields and a
 /// file field `audio` may replace `transcript`.
@@ -53,10 +59,12 @@ pub struct CaptureForm {
     pub callback_secret: Option<String>,
 }
 
-/// A CaptureIQ request, from either body type.
+/// A CaptureIQ request, from either body type. The job id is chosen before
+/// reading, so an uploaded recording is stored under it.
 pub struct CaptureBody {
+    job_id: Uuid,
     fields: CaptureRequest,
-    has_audio: bool,
+    audio: Option<(UploadedFile, AudioFormat)>,
 }
 
 const FORM_FIELDS: [&str; 6] = [
@@ -78,41 +86,47 @@ impl FromRequest<AppState> for CaptureBody {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_ascii_lowercase();
+        let job_id = Uuid::now_v7();
         if content_type.starts_with("multipart/form-data") {
-            let multipart = Multipart::from_request(request, state).await.map_err(|e| {
-                ApiError::invalid_input(format!("Invalid multipart body: {}.", e.body_text()))
-            })?;
-            from_multipart(multipart, state).await
+            // The text fields may add to the recording's 2 GiB.
+            let max_body = MAX_AUDIO_BYTES + 2 * state.settings.json_body_limit as u64;
+            let body =
+                MultipartBody::new(request, state.settings.json_body_limit, max_body, "2 GiB")?;
+            from_multipart(body, job_id, state).await
         } else {
-            let crate::extract::ApiJson(fields) = crate::extract::ApiJson::<CaptureRequest>::from_request(request, state)
-                .await
-                .map_err(|e| {
-                    if e.message.starts_with("Unsupported Content-Type") {
-                        ApiError::invalid_input(format!(
-                            "Unsupported Content-Type `{content_type}`: send application/json or multipart/form-data."
-                        ))
-                    } else {
-                        e
-                    }
-                })?;
+            let crate::extract::ApiJson(fields) =
+                crate::extract::ApiJson::<CaptureRequest>::from_request(request, state)
+                    .await
+                    .map_err(|e| {
+                        if e.message.starts_with("Unsupported Content-Type") {
+                            ApiError::invalid_input(format!(
+                                "Unsupported Content-Type `{content_type}`: send application/json or multipart/form-data."
+                            ))
+                        } else {
+                            e
+                        }
+                    })?;
             Ok(CaptureBody {
+                job_id,
                 fields,
-                has_audio: false,
+                audio: None,
             })
         }
     }
 }
 
-async fn from_multipart(mut multipart: Multipart, state: &AppState) -> ApiResult<CaptureBody> {
-    let mut body = CaptureBody {
+async fn from_multipart(
+    mut body: MultipartBody,
+    job_id: Uuid,
+    state: &AppState,
+) -> ApiResult<CaptureBody> {
+    let mut request = CaptureBody {
+        job_id,
         fields: CaptureRequest::default(),
-        has_audio: false,
+        audio: None,
     };
     let mut seen = Vec::new();
-    let multipart_error = |e: axum::extract::multipart::MultipartError| {
-        ApiError::invalid_input(format!("Invalid multipart body: {}.", e.body_text()))
-    };
-    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+    while let Some(field) = body.next_field().await? {
         let name = field.name().unwrap_or_default().to_owned();
         if !FORM_FIELDS.contains(&name.as_str()) {
             return Err(ApiError::invalid_input(format!(
@@ -127,31 +141,95 @@ async fn from_multipart(mut multipart: Multipart, state: &AppState) -> ApiResult
         }
         seen.push(name.clone());
         if name == "audio" {
-            if body.fields.transcript.is_some() {
+            if request.fields.transcript.is_some() {
                 return Err(ApiError::invalid_input(
                     "Send either `transcript` or `audio`, not both.",
                 ));
             }
-            // Refused before a byte of the recording is read.
+            // Refused before a byte of the recording is stored.
             if !state.settings.transcription_enabled {
                 return Err(transcription_unavailable());
             }
-            return Err(ApiError::new(
-                ErrorCode::ServiceUnavailable,
-                "Audio input is not available in this build yet; send `transcript` instead.",
-            ));
+            request.audio = Some(store_audio(field, job_id, state).await?);
+            continue;
         }
-        let text = field.text().await.map_err(multipart_error)?;
+        let text = body.text(field, &name).await?;
         let slot = match name.as_str() {
-            "transcript" => &mut body.fields.transcript,
-            "session_type" => &mut body.fields.session_type,
-            "language" => &mut body.fields.language,
-            "callback_url" => &mut body.fields.callback_url,
-            _ => &mut body.fields.callback_secret,
+            "transcript" => &mut request.fields.transcript,
+            "session_type" => &mut request.fields.session_type,
+            "language" => &mut request.fields.language,
+            "callback_url" => &mut request.fields.callback_url,
+            _ => &mut request.fields.callback_secret,
         };
         *slot = Some(text);
     }
-    Ok(body)
+    Ok(request)
+}
+
+/// The formats SPEC §5 lists, for messages.
+const AUDIO_FORMATS: &str = "MP3, WAV, AAC, FLAC, OGG (Vorbis, Opus), WebM, M4A, MP4";
+
+/// Bytes of a recording in a remote store decoded at request time, to refuse
+/// a file that only looks like audio before it becomes a job.
+const PROBE_BYTES: u64 = 2 * 1024 * 1024;
+
+/// Streams the `audio` part into the blob store: its type decided by its
+/// bytes, its size counted against 2 GiB, its first seconds decoded.
+async fn store_audio(
+    field: multer::Field<'static>,
+    job_id: Uuid,
+    state: &AppState,
+) -> ApiResult<(UploadedFile, AudioFormat)> {
+    let mut format = None;
+    let file = store_file(
+        field,
+        &state.blobs,
+        input_key(job_id, "audio"),
+        "audio",
+        |head| match myqa_media::sniff(head) {
+            Sniffed::Audio(detected) => {
+                format = Some(detected);
+                Ok((MAX_AUDIO_BYTES, "2 GiB".to_owned()))
+            }
+            Sniffed::Other(kind) => Err(ApiError::new(
+                ErrorCode::InvalidAudioFormat,
+                format!("audio is {kind}, not a supported audio format ({AUDIO_FORMATS})."),
+            )),
+        },
+    )
+    .await?;
+    let format = format.expect("classify accepted the file");
+    // Decode the beginning: a header that lies, or corrupt data, is refused
+    // now rather than failing the job later. A local file is probed whole,
+    // as MP4 files may keep their index at the end.
+    let probed = if state.blobs.is_local() {
+        let local = state
+            .blobs
+            .local_file(&file.key, std::path::Path::new("."))
+            .await
+            .map_err(ApiError::internal)?;
+        tokio::task::spawn_blocking(move || {
+            std::fs::File::open(&local.path)
+                .map_err(myqa_media::MediaError::from)
+                .and_then(myqa_media::probe_file)
+        })
+        .await
+    } else {
+        let prefix = state
+            .blobs
+            .read_range(&file.key, 0..PROBE_BYTES)
+            .await
+            .map_err(ApiError::internal)?;
+        tokio::task::spawn_blocking(move || myqa_media::probe(&prefix)).await
+    }
+    .map_err(ApiError::internal)?;
+    if let Err(e) = probed {
+        return Err(ApiError::new(
+            ErrorCode::InvalidAudioFormat,
+            format!("audio cannot be decoded as {}: {e}.", format.name()),
+        ));
+    }
+    Ok((file, format))
 }
 
 fn transcription_unavailable() -> ApiError {
@@ -162,30 +240,47 @@ fn transcription_unavailable() -> ApiError {
 }
 
 /// Checks every rule of SPEC §5 and turns the request into a job.
-async fn validate(body: CaptureBody, state: &AppState) -> ApiResult<Submission> {
-    let CaptureBody { fields, has_audio } = body;
-    let transcript = match (fields.transcript, has_audio) {
-        (Some(_), true) => {
+async fn validate(
+    body: CaptureBody,
+    state: &AppState,
+) -> ApiResult<(Submission, Option<UploadedFile>)> {
+    let CaptureBody {
+        job_id,
+        fields,
+        audio,
+    } = body;
+    let (source, upload) = match (fields.transcript, audio) {
+        (Some(_), Some(_)) => {
             return Err(ApiError::invalid_input(
                 "Send either `transcript` or `audio`, not both.",
             ));
         }
-        (None, false) => {
+        (None, None) => {
             return Err(ApiError::invalid_input(
                 "Send `transcript` (text) or `audio` (a file in a multipart request).",
             ));
         }
-        (None, true) => return Err(transcription_unavailable()),
-        (Some(t), false) => t,
+        (None, Some((file, format))) => (
+            CaptureSource::Audio(StoredAudio {
+                blob: file.key.clone(),
+                format: format.name().to_owned(),
+                size_bytes: file.size,
+                file_name: file.file_name.clone(),
+            }),
+            Some(file),
+        ),
+        (Some(transcript), None) => {
+            if transcript.trim().is_empty() {
+                return Err(ApiError::invalid_input("transcript must not be blank."));
+            }
+            if transcript.chars().count() > MAX_TRANSCRIPT_CHARS {
+                return Err(ApiError::invalid_input(format!(
+                    "transcript must be at most {MAX_TRANSCRIPT_CHARS} characters."
+                )));
+            }
+            (CaptureSource::Transcript(transcript), None)
+        }
     };
-    if transcript.trim().is_empty() {
-        return Err(ApiError::invalid_input("transcript must not be blank."));
-    }
-    if transcript.chars().count() > MAX_TRANSCRIPT_CHARS {
-        return Err(ApiError::invalid_input(format!(
-            "transcript must be at most {MAX_TRANSCRIPT_CHARS} characters."
-        )));
-    }
     let session_type = match fields.session_type.as_deref().map(str::trim) {
         None | Some("audit") => SessionType::Audit,
         Some("meeting") => SessionType::Meeting,
@@ -204,15 +299,17 @@ async fn validate(body: CaptureBody, state: &AppState) -> ApiResult<Submission> 
     };
     let callback = callback(fields.callback_url, fields.callback_secret, state).await?;
     let job = CaptureJob {
-        transcript,
+        source,
         session_type,
         language,
     };
-    Ok(Submission {
+    let submission = Submission {
+        id: job_id,
         product: Product::CaptureIq,
         input: serde_json::to_string(&job).map_err(ApiError::internal)?,
         callback,
-    })
+    };
+    Ok((submission, upload))
 }
 
 /// `callback_url` and `callback_secret` (SPEC §5, §8), shared by both products.
@@ -288,8 +385,8 @@ pub async fn analyze(
     headers: HeaderMap,
     body: CaptureBody,
 ) -> ApiResult<Response> {
-    let submission = validate(body, &state).await?;
-    jobs::submit(&state, &caller.key, &headers, submission).await
+    let (submission, upload) = validate(body, &state).await?;
+    jobs::submit(&state, &caller.key, &headers, submission, upload).await
 }
 
 /// A CaptureIQ job document (bare, no envelope).

@@ -23,7 +23,8 @@ pub async fn healthz() -> Envelope<Health> {
     Envelope::ok(Health { status: "ok" })
 }
 
-/// Readiness: the database answers and holds every migration.
+/// Readiness: the database answers and holds every migration, and the blob
+/// store answers.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Ready to serve.", body = Envelope<Health>),
@@ -40,12 +41,17 @@ pub async fn readyz(state: axum::extract::State<AppState>) -> ApiResult<Envelope
         }
         Err(_) => "timed out",
     };
-    if database != "ok" {
+    let blobs = match tokio::time::timeout(Duration::from_secs(2), state.blobs.is_ready()).await {
+        Ok(true) => "ok",
+        Ok(false) => "unreachable",
+        Err(_) => "timed out",
+    };
+    if database != "ok" || blobs != "ok" {
         return Err(ApiError::new(
             ErrorCode::ServiceUnavailable,
-            format!("Not ready: database {database}."),
+            format!("Not ready: database {database}, blob store {blobs}."),
         )
-        .with_details(serde_json::json!({ "database": database })));
+        .with_details(serde_json::json!({ "database": database, "blob_store": blobs })));
     }
     Ok(Envelope::ok(Health { status: "ok" }))
 }

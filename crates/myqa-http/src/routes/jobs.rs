@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use myqa_core::ApiKey;
 use myqa_core::ErrorCode;
 use myqa_core::job::{JobDocument, JobMode, JobState, Product, PublicStatus, WebhookView};
-use myqa_store::{Callback, Enqueued, Idempotency, JobRecord, NewJob, Store};
+use myqa_store::{BlobStore, Callback, Enqueued, Idempotency, JobRecord, NewJob, Store};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -21,6 +21,7 @@ use crate::envelope::Envelope;
 use crate::error::{ApiError, ApiResult, status_of};
 use crate::request_context::current_request_id;
 use crate::state::AppState;
+use crate::upload::UploadedFile;
 
 /// The acceptance of an async call.
 #[derive(Debug, Serialize, ToSchema)]
@@ -33,6 +34,8 @@ pub struct JobAccepted {
 
 /// A validated request, ready to become a job.
 pub struct Submission {
+    /// Chosen before the body was read: uploads are stored under it.
+    pub id: Uuid,
     pub product: Product,
     /// The validated request as JSON, which the worker reads back.
     pub input: String,
@@ -99,6 +102,7 @@ pub async fn submit(
     key: &ApiKey,
     headers: &HeaderMap,
     submission: Submission,
+    upload: Option<UploadedFile>,
 ) -> ApiResult<Response> {
     let mode = if submission.callback.is_some() || prefers_async(headers) {
         JobMode::Async
@@ -110,7 +114,7 @@ pub async fn submit(
         request_hash: request_hash(&submission, mode),
     });
     let job = NewJob {
-        id: Uuid::now_v7(),
+        id: submission.id,
         org_id: key.org_id,
         key_id: key.id,
         request_id: current_request_id().unwrap_or_else(Uuid::new_v4),
@@ -124,7 +128,12 @@ pub async fn submit(
     // Subscribe before the job exists, so its end cannot slip past.
     let mut finished = state.store.events().watch_finished();
     match state.store.enqueue_job(&job).await? {
-        Enqueued::Created => {}
+        // The job owns its upload now; it is deleted when the job ends.
+        Enqueued::Created => {
+            if let Some(upload) = upload {
+                upload.keep();
+            }
+        }
         Enqueued::Repeat(existing) => {
             return Ok(accepted(
                 existing.product,
@@ -154,6 +163,7 @@ pub async fn submit(
 
     let mut waiting = CancelOnDrop {
         store: state.store.clone(),
+        blobs: state.blobs.clone(),
         job_id: Some(job.id),
     };
     let record = loop {
@@ -188,6 +198,7 @@ async fn wait_for(finished: &mut tokio::sync::broadcast::Receiver<Uuid>, id: Uui
 /// client disconnected.
 struct CancelOnDrop {
     store: Store,
+    blobs: BlobStore,
     job_id: Option<Uuid>,
 }
 
@@ -200,7 +211,7 @@ impl CancelOnDrop {
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
         if let Some(id) = self.job_id.take() {
-            let store = self.store.clone();
+            let (store, blobs) = (self.store.clone(), self.blobs.clone());
             tokio::spawn(async move {
                 match store.cancel_job(id, myqa_core::time::now()).await {
                     Ok(true) => tracing::info!(job_id = %id, "client left; job cancelled"),
@@ -209,6 +220,9 @@ impl Drop for CancelOnDrop {
                 }
                 // Nobody will collect it: remove what is there.
                 let _ = store.forget_job(id).await;
+                if let Err(e) = blobs.delete_inputs(id).await {
+                    tracing::warn!(error = %e, job_id = %id, "cannot delete a cancelled job's inputs");
+                }
             });
         }
     }

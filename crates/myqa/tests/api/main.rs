@@ -2,6 +2,7 @@
 
 mod support;
 
+mod audio;
 mod auth;
 mod body;
 mod captureiq;

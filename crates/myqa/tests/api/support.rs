@@ -133,6 +133,7 @@ pub fn test_config(dir: &std::path::Path, database_url: Option<String>) -> Confi
 pub struct TestApp {
     pub addr: SocketAddr,
     pub store: Store,
+    pub blobs: myqa_store::BlobStore,
     pub config: Config,
     pub client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
@@ -174,6 +175,7 @@ impl TestApp {
             .expect("application builds");
         let addr = app.local_addr();
         let store = app.store().clone();
+        let blobs = app.blobs().clone();
         let (tx, rx) = oneshot::channel();
         tokio::spawn(async move {
             app.run_until(async {
@@ -185,6 +187,7 @@ impl TestApp {
         TestApp {
             addr,
             store,
+            blobs,
             config,
             client: http_client(),
             shutdown: Some(tx),
@@ -203,7 +206,7 @@ impl TestApp {
             .clone()
             .unwrap_or_else(|| std::sync::Arc::new(myqa_webhook::SystemResolver));
         let (tx, rx) = tokio::sync::watch::channel(false);
-        myqa::serve::spawn_workers(&self.config, &self.store, resolver, rx)
+        myqa::serve::spawn_workers(&self.config, &self.store, &self.blobs, resolver, rx)
             .unwrap()
             .detach_all();
         self.stop_workers = Some(tx);
@@ -433,6 +436,10 @@ impl ServerProcess {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("the server runs")
     }
 
     /// Kills the server with SIGKILL: no cleanup of any kind.
