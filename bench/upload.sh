@@ -16,7 +16,8 @@ cargo build --release --quiet -p myqa
 data="$(mktemp -d)"
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$data"' EXIT
 
-# A valid WAV: 16 kHz mono 16-bit silence of the requested size.
+# A valid WAV of the requested size: 16 kHz mono 16-bit noise (not zeros,
+# which file systems may store sparsely and skew the comparison).
 python3 - "$data/recording.wav" "$size_mib" <<'PY'
 import struct, sys
 path, mib = sys.argv[1], int(sys.argv[2])
@@ -25,7 +26,8 @@ with open(path, "wb") as f:
     f.write(b"RIFF" + struct.pack("<I", data_len + 36) + b"WAVEfmt " +
             struct.pack("<IHHIIHH", 16, 1, 1, 16000, 32000, 2, 16) +
             b"data" + struct.pack("<I", data_len))
-    block = bytes(1 << 20)
+    import os
+    block = os.urandom(1 << 20)
     left = data_len
     while left > 0:
         n = min(left, len(block)); f.write(block[:n]); left -= n
