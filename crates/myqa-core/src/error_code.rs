@@ -68,6 +68,20 @@ impl std::fmt::Display for ErrorCode {
     }
 }
 
+/// An error and its causes on one line: libraries' top-level messages (an
+/// HTTP client's "error sending request") say little; the causes say what
+/// happened.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use myqa_core::callback::{CallbackPolicy, CallbackUrl, check_resolved};
+use myqa_core::error_code::error_chain;
 use reqwest::dns::{Addrs, Name, Resolving};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 
@@ -134,18 +135,6 @@ impl WebhookClient {
             Err(e) => AttemptReport::failed(error_chain(&e)),
         }
     }
-}
-
-/// reqwest's own message is generic; the causes say what happened.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// Installs rustls's ring provider for the whole process, once. Every TLS

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use myqa_core::error_code::error_chain;
 use rand::RngExt;
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
@@ -64,15 +65,4 @@ pub(crate) fn backoff(base: Duration, attempt: u32) -> Duration {
     exponential
         .min(Duration::from_secs(60))
         .mul_f64(rand::rng().random_range(0.75..=1.25))
-}
-
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

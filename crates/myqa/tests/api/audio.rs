@@ -189,14 +189,7 @@ async fn every_format_is_transcribed_end_to_end(backend: Backend) {
     let app = TestApp::spawn_configured(backend, |c| with_transcription(c, &server)).await;
     let key = app.full_key().await;
     for (file, mime) in FORMATS {
-        let response = app
-            .client
-            .post(app.url(ANALYZE))
-            .bearer_auth(&key)
-            .multipart(audio_form(file, mime))
-            .send()
-            .await
-            .unwrap();
+        let response = app.post_form(ANALYZE, &key, audio_form(file, mime)).await;
         let status = response.status();
         let body: Value = response.json().await.unwrap();
         assert_eq!(status, 200, "{file}: {body}");
@@ -250,13 +243,8 @@ async fn undecodable_and_disguised_files_are_refused_and_not_kept(backend: Backe
     let app = TestApp::spawn_configured(backend, |c| with_transcription(c, &server)).await;
     let key = app.full_key().await;
     let response = app
-        .client
-        .post(app.url(ANALYZE))
-        .bearer_auth(&key)
-        .multipart(audio_form("picture.mp3", "audio/mpeg"))
-        .send()
-        .await
-        .unwrap();
+        .post_form(ANALYZE, &key, audio_form("picture.mp3", "audio/mpeg"))
+        .await;
     let body = assert_error(response, 400, "INVALID_AUDIO_FORMAT").await;
     assert!(
         body["error"]["message"]
@@ -266,13 +254,8 @@ async fn undecodable_and_disguised_files_are_refused_and_not_kept(backend: Backe
         "{body}"
     );
     let response = app
-        .client
-        .post(app.url(ANALYZE))
-        .bearer_auth(&key)
-        .multipart(audio_form("corrupt.mp3", "audio/mpeg"))
-        .send()
-        .await
-        .unwrap();
+        .post_form(ANALYZE, &key, audio_form("corrupt.mp3", "audio/mpeg"))
+        .await;
     let body = assert_error(response, 400, "INVALID_AUDIO_FORMAT").await;
     assert!(
         body["error"]["message"].as_str().unwrap().contains("audio"),
@@ -283,14 +266,7 @@ async fn undecodable_and_disguised_files_are_refused_and_not_kept(backend: Backe
         reqwest::multipart::Part::bytes(b"just some text, not audio".to_vec())
             .file_name("notes.wav"),
     );
-    let response = app
-        .client
-        .post(app.url(ANALYZE))
-        .bearer_auth(&key)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_form(ANALYZE, &key, form).await;
     assert_error(response, 400, "INVALID_AUDIO_FORMAT").await;
     assert!(
         server.received_requests().await.unwrap().is_empty(),
@@ -308,13 +284,8 @@ async fn without_a_transcription_provider_audio_is_503_and_not_stored(backend: B
     let app = TestApp::spawn(backend).await;
     let key = app.full_key().await;
     let response = app
-        .client
-        .post(app.url(ANALYZE))
-        .bearer_auth(&key)
-        .multipart(audio_form("speech.wav", "audio/wav"))
-        .send()
-        .await
-        .unwrap();
+        .post_form(ANALYZE, &key, audio_form("speech.wav", "audio/wav"))
+        .await;
     let body = assert_error(response, 503, "SERVICE_UNAVAILABLE").await;
     assert!(
         body["error"]["message"]
@@ -623,13 +594,8 @@ async fn live_transcription_server() {
     .await;
     let key = app.full_key().await;
     let response = app
-        .client
-        .post(app.url(ANALYZE))
-        .bearer_auth(&key)
-        .multipart(audio_form("speech.mp3", "audio/mpeg"))
-        .send()
-        .await
-        .unwrap();
+        .post_form(ANALYZE, &key, audio_form("speech.mp3", "audio/mpeg"))
+        .await;
     let status = response.status();
     let body: Value = response.json().await.unwrap();
     assert_eq!(status, 200, "{body}");

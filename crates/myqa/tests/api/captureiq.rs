@@ -118,14 +118,7 @@ async fn multipart_text_fields_work_and_audio_is_refused_unread(backend: Backend
     let form = reqwest::multipart::Form::new()
         .text("transcript", MEETING)
         .text("session_type", "meeting");
-    let response = app
-        .client
-        .post(app.url(ANALYZE))
-        .bearer_auth(&key)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_form(ANALYZE, &key, form).await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert_capture_shape(&body["data"], "meeting", MEETING);
@@ -136,14 +129,7 @@ async fn multipart_text_fields_work_and_audio_is_refused_unread(backend: Backend
             "audio",
             reqwest::multipart::Part::bytes(vec![0u8; 4096]).file_name("visit.mp3"),
         );
-    let response = app
-        .client
-        .post(app.url(ANALYZE))
-        .bearer_auth(&key)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_form(ANALYZE, &key, form).await;
     let body = assert_error(response, 503, "SERVICE_UNAVAILABLE").await;
     assert!(
         body["error"]["message"]
@@ -159,14 +145,7 @@ async fn multipart_text_fields_work_and_audio_is_refused_unread(backend: Backend
             "audio",
             reqwest::multipart::Part::bytes(vec![0u8; 16]).file_name("visit.mp3"),
         );
-    let response = app
-        .client
-        .post(app.url(ANALYZE))
-        .bearer_auth(&key)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_form(ANALYZE, &key, form).await;
     let body = assert_error(response, 400, "INVALID_INPUT").await;
     assert!(
         body["error"]["message"]
@@ -179,14 +158,7 @@ async fn multipart_text_fields_work_and_audio_is_refused_unread(backend: Backend
     let form = reqwest::multipart::Form::new()
         .text("transcript", AUDIT)
         .text("session-type", "audit");
-    let response = app
-        .client
-        .post(app.url(ANALYZE))
-        .bearer_auth(&key)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_form(ANALYZE, &key, form).await;
     let body = assert_error(response, 400, "INVALID_INPUT").await;
     assert!(
         body["error"]["message"]

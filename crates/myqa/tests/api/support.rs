@@ -234,6 +234,21 @@ impl TestApp {
             .expect("request reaches the server")
     }
 
+    pub async fn post_form(
+        &self,
+        path: &str,
+        key: &str,
+        form: reqwest::multipart::Form,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(key)
+            .multipart(form)
+            .send()
+            .await
+            .expect("request reaches the server")
+    }
+
     pub async fn create_org(&self, name: &str) -> Organisation {
         let org = Organisation {
             id: Uuid::new_v4(),
