@@ -213,6 +213,127 @@ impl Transcriber for OpenAiTranscriber {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wiremock::matchers::{body_string_contains, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    fn transcriber(server: &MockServer) -> OpenAiTranscriber {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        OpenAiTranscriber::new(TranscriberSettings {
+            base_url: format!("{}/v1", server.uri()),
+            api_key: Some("k".into()),
+            model: "whisper-1".into(),
+            timeout: Duration::from_secs(10),
+            max_attempts: 3,
+            backoff_base: Duration::from_millis(10),
+        })
+        .unwrap()
+    }
+
+    fn wav(seconds: u32) -> Bytes {
+        let mut header = vec![0u8; 44];
+        header[28..32].copy_from_slice(&32_000u32.to_le_bytes());
+        header[40..44].copy_from_slice(&(seconds * 32_000).to_le_bytes());
+        Bytes::from(header)
+    }
+
+    #[tokio::test]
+    async fn rate_limits_are_retried_after_the_servers_delay() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/v1/audio/transcriptions"))
+            .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "0"))
+            .up_to_n_times(2)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/v1/audio/transcriptions"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "text": "hello", "language": "french",
+                "segments": [{"start": 0.5, "end": 1.25, "text": " hello"}]
+            })))
+            .mount(&server)
+            .await;
+        let heard = transcriber(&server).transcribe(wav(2), None).await.unwrap();
+        assert_eq!(heard.language, Some(Language::Fr));
+        assert_eq!(
+            heard.segments,
+            vec![TimedSegment {
+                start_ms: 500,
+                end_ms: 1250,
+                text: "hello".into()
+            }]
+        );
+        assert_eq!(server.received_requests().await.unwrap().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn persistent_outages_give_up_and_refusals_do_not_retry() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(502))
+            .mount(&server)
+            .await;
+        let error = transcriber(&server)
+            .transcribe(wav(1), None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, TranscriptionError::Unavailable(_)),
+            "{error}"
+        );
+        assert_eq!(server.received_requests().await.unwrap().len(), 3);
+
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(401).set_body_string("invalid api key"))
+            .mount(&server)
+            .await;
+        let error = transcriber(&server)
+            .transcribe(wav(1), None)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, TranscriptionError::Rejected(_)), "{error}");
+        assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn servers_without_verbose_json_get_plain_json_and_one_segment() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(body_string_contains("verbose_json"))
+            .respond_with(ResponseTemplate::new(400).set_body_json(serde_json::json!({
+                "error": {"message": "response_format verbose_json is not supported"}
+            })))
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(serde_json::json!({"text": " all of it "})),
+            )
+            .mount(&server)
+            .await;
+        let heard = transcriber(&server)
+            .transcribe(wav(3), Some(Language::En))
+            .await
+            .unwrap();
+        assert_eq!(heard.text, "all of it");
+        assert_eq!(
+            heard.segments,
+            vec![TimedSegment {
+                start_ms: 0,
+                end_ms: 3000,
+                text: "all of it".into()
+            }]
+        );
+        let requests = server.received_requests().await.unwrap();
+        assert_eq!(requests.len(), 2);
+        let second = String::from_utf8_lossy(&requests[1].body).to_string();
+        assert!(
+            second.contains("name=\"language\"\r\n\r\nen"),
+            "the language hint is sent"
+        );
+    }
 
     #[test]
     fn wav_duration_from_header() {
