@@ -372,7 +372,7 @@ pub(crate) async fn callback(
     responses(
         (status = 200, description = "Sync result.", body = Envelope<myqa_core::capture::CaptureResult>),
         (status = 202, description = "Accepted (async); `Location` names the job.", body = Envelope<JobAccepted>),
-        (status = 400, description = "`INVALID_INPUT` or `INVALID_CALLBACK_URL`, naming the field.", body = ErrorEnvelope),
+        (status = 400, description = "`INVALID_INPUT`, `INVALID_CALLBACK_URL`, `INVALID_AUDIO_FORMAT` (not audio by its bytes, or undecodable) or `FILE_TOO_LARGE` (audio over 2 GiB), naming the field.", body = ErrorEnvelope),
         (status = 401, description = "`UNAUTHORIZED`", body = ErrorEnvelope),
         (status = 403, description = "`FORBIDDEN`: the key lacks `captureiq:analyze`.", body = ErrorEnvelope),
         (status = 409, description = "`IDEMPOTENCY_CONFLICT`", body = ErrorEnvelope),
