@@ -6,8 +6,14 @@ pub mod local;
 pub mod openai;
 pub mod transcription;
 
+use std::sync::Arc;
+
+use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use myqa_core::capture::{Language, Observation, SessionType, TokenUsage};
+use myqa_core::snapreport::{EvidenceKind, RawSuggestion};
+use myqa_core::standard::Standard;
+use uuid::Uuid;
 
 pub use local::{LocalAnalyzer, LocalEngine};
 pub use transcription::{Transcriber, Transcription, TranscriptionError};
@@ -63,6 +69,60 @@ pub enum AnalysisError {
     Failed(String),
 }
 
+/// An image prepared for a vision-capable model: downscaled, re-encoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedImage {
+    pub jpeg: Bytes,
+    pub width: u32,
+    pub height: u32,
+    /// EXIF capture time, as the camera wrote it (`2026:03:14 09:26:53`).
+    pub captured_at: Option<String>,
+}
+
+/// What an evidence item holds once normalised.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EvidenceContent {
+    /// Text, transcripts, notes, PDF text, the transcript of a recording.
+    Text(String),
+    /// Any JSON value (a temperature log, a checklist…).
+    Structured(serde_json::Value),
+    Image(PreparedImage),
+}
+
+/// One evidence item as an analyzer sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvidenceItem {
+    /// Its index in the response's `evidence` list: what `evidence_refs` cite.
+    pub index: usize,
+    pub kind: EvidenceKind,
+    pub name: Option<String>,
+    pub content: EvidenceContent,
+}
+
+/// What SnapReport asks an analyzer to do.
+#[derive(Debug, Clone)]
+pub struct GradingInput {
+    pub standard: Arc<Standard>,
+    /// Chapter ids in scope; empty: every chapter.
+    pub processes: Vec<Uuid>,
+    /// The language of comments and reasoning (and of the evidence).
+    pub language: Language,
+    /// Only the usable items (unreadable ones are left out).
+    pub evidence: Vec<EvidenceItem>,
+}
+
+/// What an analyzer graded. Suggestions are validated by the caller
+/// (`myqa_core::snapreport::validate_suggestions`), most relevant first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GradingAnalysis {
+    pub suggestions: Vec<RawSuggestion>,
+    /// Evidence the analyzer could not use, by index, with why (e.g. images
+    /// for an engine without vision).
+    pub ignored: Vec<(usize, String)>,
+    pub token_usage: TokenUsage,
+    pub model: String,
+}
+
 /// An analysis provider.
 pub trait Analyzer: Send + Sync {
     /// Analyses a CaptureIQ transcript.
@@ -70,4 +130,10 @@ pub trait Analyzer: Send + Sync {
         &'a self,
         input: &'a CaptureInput,
     ) -> BoxFuture<'a, Result<CaptureAnalysis, AnalysisError>>;
+
+    /// Grades SnapReport evidence against the clauses in scope.
+    fn grade_evidence<'a>(
+        &'a self,
+        input: &'a GradingInput,
+    ) -> BoxFuture<'a, Result<GradingAnalysis, AnalysisError>>;
 }

@@ -57,6 +57,7 @@ mod chunk;
 mod container;
 mod decode;
 mod error;
+mod evidence;
 mod format;
 mod limits;
 mod opus;
@@ -70,6 +71,10 @@ mod wav;
 pub use chunk::{AudioChunk, ChunkPlan};
 pub use decode::{Decoded, decode_to_chunks};
 pub use error::MediaError;
+pub use evidence::{
+    EvidenceFile, ImageFormat, ImageLimits, PdfLimits, Picture, pdf_text, prepare_image, read_text,
+    sniff_evidence,
+};
 pub use format::AudioFormat;
 pub use probe::{AudioInfo, probe, probe_file};
 pub use sniff::{SNIFF_LEN, Sniffed, sniff};

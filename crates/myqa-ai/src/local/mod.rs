@@ -9,6 +9,7 @@
 //! ([`tokens`]).
 
 mod classify;
+mod grading;
 mod language;
 mod lexicon;
 mod observations;
@@ -24,7 +25,9 @@ use futures_util::future::BoxFuture;
 use myqa_core::capture::{Language, Observation};
 use std::sync::{Arc, OnceLock};
 
-use crate::{AnalysisError, Analyzer, CaptureAnalysis, CaptureInput};
+use crate::{
+    AnalysisError, Analyzer, CaptureAnalysis, CaptureInput, GradingAnalysis, GradingInput,
+};
 use lexicon::{Lexicon, Signal};
 use sentences::Sentence;
 use summary::Candidate;
@@ -239,6 +242,21 @@ impl LocalAnalyzer {
 }
 
 impl Analyzer for LocalAnalyzer {
+    fn grade_evidence<'a>(
+        &'a self,
+        input: &'a GradingInput,
+    ) -> BoxFuture<'a, Result<GradingAnalysis, AnalysisError>> {
+        let (engine, input) = (self.0.clone(), input.clone());
+        async move {
+            tokio::task::spawn_blocking(move || {
+                engine.get_or_init(LocalEngine::new).grade_evidence(&input)
+            })
+            .await
+            .map_err(|e| AnalysisError::Failed(format!("local engine stopped: {e}")))
+        }
+        .boxed()
+    }
+
     fn analyze_capture<'a>(
         &'a self,
         input: &'a CaptureInput,
