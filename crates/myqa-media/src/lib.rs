@@ -1,5 +1,5 @@
-//! MyQA media: what an uploaded file is, whether it decodes, and audio turned into 16 kHz mono
-//! chunks for a transcription provider (SPEC §5).
+//! MyQA media: what an uploaded file is, whether it decodes, audio turned into 16 kHz mono
+//! chunks for a transcription provider (SPEC §5), and SnapReport evidence files read (SPEC §6).
 //!
 //! This crate does no I/O of its own beyond reading what it is handed (a byte prefix, an open
 //! file) and never fetches anything.
@@ -12,7 +12,15 @@
 //! probe_file(File) -> Result<AudioInfo, MediaError>         the same, may seek (MP4 index at end)
 //! decode_to_chunks(File, &ChunkPlan, &mut dyn FnMut(AudioChunk) -> ControlFlow<()>)
 //!     -> Result<Decoded, MediaError>                  16 kHz mono WAV chunks, cut at pauses
+//!
+//! sniff_evidence(head: &[u8]) -> EvidenceFile         Audio | Image | Pdf | Text | Json | Other
+//! pdf_text(File, PdfLimits) -> Result<String, MediaError>         "" for a scan
+//! prepare_image(File, ImageLimits) -> Result<Picture, MediaError> JPEG ≤ max_side + capture time
+//! read_text(File, max_bytes) -> Result<String, MediaError>        UTF-8, BOM dropped
 //! ```
+//!
+//! The evidence readers are described in the `evidence` module; each bounds what it loads and
+//! decodes, and the PDF reader guards `lopdf`/`pdf-extract` against hostile files.
 //!
 //! A typical upload path: [`sniff`] the first [`SNIFF_LEN`] bytes while streaming (reject
 //! non-audio early), [`probe`] the first MiB or two once stored (reject what does not decode
