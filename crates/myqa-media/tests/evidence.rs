@@ -385,3 +385,34 @@ fn read_text_enforces_its_limit() {
         "{error:?}"
     );
 }
+
+#[test]
+fn an_object_stream_bomb_is_refused_while_loading() {
+    // `lopdf` unpacks object streams as it loads; this one would inflate to 64 MiB of zeros.
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(&vec![b'0'; 64 << 20]).unwrap();
+    let bomb = encoder.finish().unwrap();
+    let mut object = format!(
+        "<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length {} >>\nstream\n",
+        bomb.len()
+    )
+    .into_bytes();
+    object.extend_from_slice(&bomb);
+    object.extend_from_slice(b"\nendstream");
+    let pdf = pdf_with("", b"", FONT, &[&object]);
+    let error = pdf_text(temp_file(&pdf), PdfLimits::default()).unwrap_err();
+    assert!(matches!(error, MediaError::Unsupported(_)), "{error:?}");
+    assert!(error.to_string().contains("object streams"), "{error}");
+}
+
+#[test]
+fn the_text_reads_as_lines() {
+    let text = pdf_text(evidence("audit-notes.pdf"), PdfLimits::default()).unwrap();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(lines[0], "Audit notes - site visit 2024-03-14");
+    assert_eq!(lines.len(), 6, "{lines:#?}");
+}
