@@ -10,6 +10,52 @@ use myqa_core::ErrorCode;
 use myqa_store::BlobStore;
 
 use crate::error::{ApiError, ApiResult};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use axum::extract::FromRequest;
+
+/// The body of an analyze endpoint: JSON fields, or a multipart form with
+/// files.
+pub enum AnalyzeBody<T> {
+    Json(T),
+    Multipart(MultipartBody),
+}
+
+impl<T: serde::de::DeserializeOwned> AnalyzeBody<T> {
+    /// Tells the two apart by `Content-Type`; a multipart body is refused
+    /// beyond `max_body` (see [`MultipartBody::new`]), any other type is
+    /// `INVALID_INPUT` naming the two accepted.
+    pub async fn read(
+        request: Request,
+        state: &AppState,
+        max_body: u64,
+        limit_label: &str,
+    ) -> ApiResult<AnalyzeBody<T>> {
+        let content_type = request
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if content_type.starts_with("multipart/form-data") {
+            let text_limit = state.settings.json_body_limit;
+            return MultipartBody::new(request, text_limit, max_body, limit_label)
+                .map(AnalyzeBody::Multipart);
+        }
+        let ApiJson(fields) = ApiJson::<T>::from_request(request, state)
+            .await
+            .map_err(|e| {
+                if e.message.starts_with("Unsupported Content-Type") {
+                    ApiError::invalid_input(format!(
+                        "Unsupported Content-Type `{content_type}`: send application/json or multipart/form-data."
+                    ))
+                } else {
+                    e
+                }
+            })?;
+        Ok(AnalyzeBody::Json(fields))
+    }
+}
 
 /// Bytes read before the type of a file is decided.
 pub const SNIFF_BYTES: usize = 8 * 1024;
@@ -178,4 +224,32 @@ pub async fn store_file(
         blobs: blobs.clone(),
         kept: false,
     })
+}
+
+/// Bytes of a recording in a remote store decoded at request time.
+const PROBE_BYTES: u64 = 2 * 1024 * 1024;
+
+/// Decodes the beginning of a stored recording, so a header that lies or
+/// corrupt data is refused at request time rather than failing the job later.
+/// A local file is probed whole, as an MP4 may keep its index at the end.
+/// The outer error is the service's own; the inner one is the file's.
+pub async fn probe_audio(
+    blobs: &BlobStore,
+    key: &str,
+) -> ApiResult<Result<myqa_media::AudioInfo, myqa_media::MediaError>> {
+    let probed = if let Some(path) = blobs.local_path(key) {
+        tokio::task::spawn_blocking(move || {
+            std::fs::File::open(&path)
+                .map_err(myqa_media::MediaError::from)
+                .and_then(myqa_media::probe_file)
+        })
+        .await
+    } else {
+        let prefix = blobs
+            .read_range(key, 0..PROBE_BYTES)
+            .await
+            .map_err(ApiError::internal)?;
+        tokio::task::spawn_blocking(move || myqa_media::probe(&prefix)).await
+    };
+    probed.map_err(ApiError::internal)
 }

@@ -113,9 +113,10 @@ impl BlobStore {
         }
     }
 
-    /// True when blobs are files on this machine.
-    pub fn is_local(&self) -> bool {
-        self.local_root.is_some()
+    /// Where `key` is on this machine's disk, for a local store.
+    pub fn local_path(&self, key: &str) -> Option<PathBuf> {
+        let local = self.local_root.as_ref()?;
+        local.path_to_filesystem(&Path::from(key)).ok()
     }
 
     pub fn describe(&self) -> &str {
@@ -142,13 +143,13 @@ impl BlobStore {
     /// `key` as a local file: in place for a local store, else downloaded to
     /// a temporary file under `scratch`.
     pub async fn local_file(&self, key: &str, scratch: &std::path::Path) -> BlobResult<LocalBlob> {
-        let path = Path::from(key);
-        if let Some(local) = &self.local_root {
+        if let Some(path) = self.local_path(key) {
             return Ok(LocalBlob {
-                path: local.path_to_filesystem(&path)?,
+                path,
                 _temporary: None,
             });
         }
+        let path = Path::from(key);
         std::fs::create_dir_all(scratch)?;
         let temporary = tempfile::NamedTempFile::new_in(scratch)?.into_temp_path();
         let mut file = tokio::fs::File::create(&temporary).await?;

@@ -181,27 +181,44 @@ impl Store {
 
     /// Every standard with its whole tree, ordered by code.
     pub async fn standards(&self) -> StoreResult<Vec<Standard>> {
+        self.standard_trees(None).await
+    }
+
+    /// One standard with its whole tree.
+    pub async fn standard(&self, id: Uuid) -> StoreResult<Option<Standard>> {
+        Ok(self.standard_trees(Some(id)).await?.pop())
+    }
+
+    async fn standard_trees(&self, only: Option<Uuid>) -> StoreResult<Vec<Standard>> {
+        // `$1 IS NULL` keeps one statement for "all" and "one".
+        let filter = "($1 IS NULL OR standard_id = $1)";
         on_db!(self, |pool| {
             let heads = sqlx::query(
                 "SELECT id, code, name, version, description, default_language, grading_scheme
-                 FROM standards ORDER BY code",
+                 FROM standards WHERE ($1 IS NULL OR id = $1) ORDER BY code",
             )
+            .bind(only)
             .fetch_all(pool)
             .await?;
-            let chapters = sqlx::query(
-                "SELECT id, standard_id, number, title FROM standard_chapters ORDER BY standard_id, position",
-            )
+            let chapters = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT id, standard_id, number, title FROM standard_chapters
+                 WHERE {filter} ORDER BY standard_id, position"
+            )))
+            .bind(only)
             .fetch_all(pool)
             .await?;
-            let sections = sqlx::query(
-                "SELECT id, chapter_id, number, title FROM standard_sections ORDER BY standard_id, position",
-            )
+            let sections = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT id, chapter_id, number, title FROM standard_sections
+                 WHERE {filter} ORDER BY standard_id, position"
+            )))
+            .bind(only)
             .fetch_all(pool)
             .await?;
-            let clauses = sqlx::query(
+            let clauses = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT id, section_id, number, title, requirement, ko, fundamental
-                 FROM standard_clauses ORDER BY standard_id, position",
-            )
+                 FROM standard_clauses WHERE {filter} ORDER BY standard_id, position"
+            )))
+            .bind(only)
             .fetch_all(pool)
             .await?;
 

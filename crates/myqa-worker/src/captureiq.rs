@@ -4,7 +4,6 @@ use std::time::Instant;
 
 use myqa_ai::CaptureInput;
 use myqa_core::capture::{CaptureJob, CaptureResult, CaptureSource, normalize_category};
-use myqa_store::Charge;
 
 use crate::pipeline::{PipelineError, PipelineOutput, Pipelines};
 
@@ -67,14 +66,5 @@ pub(crate) async fn run(
         model: analysis.model,
         coins_charged: coins,
     };
-    Ok(PipelineOutput {
-        result: serde_json::to_string(&result)
-            .map_err(|e| PipelineError::Internal(format!("cannot serialise the result: {e}")))?,
-        charge: Charge {
-            input_tokens: analysis.token_usage.input_tokens,
-            output_tokens: analysis.token_usage.output_tokens,
-            audio_ms: audio_ms.unwrap_or(0),
-            coins,
-        },
-    })
+    PipelineOutput::new(&result, analysis.token_usage, audio_ms.unwrap_or(0), coins)
 }

@@ -8,6 +8,7 @@ mod deliverer;
 mod janitor;
 mod pipeline;
 mod runner;
+mod snapreport;
 mod transcribe;
 
 use std::sync::Arc;
@@ -56,7 +57,13 @@ pub fn spawn(
 ) -> JoinSet<()> {
     let id = worker_id();
     let settings = Arc::new(settings);
-    let pipelines = Pipelines::new(analyzer, audio, blobs.clone(), settings.rates);
+    let pipelines = Pipelines::new(
+        store.clone(),
+        analyzer,
+        audio,
+        blobs.clone(),
+        settings.rates,
+    );
     let mut tasks = JoinSet::new();
     tasks.spawn(runner::run(
         store.clone(),

@@ -5,8 +5,9 @@ use std::sync::Arc;
 use myqa_ai::{AnalysisError, Analyzer};
 use myqa_core::ErrorCode;
 use myqa_core::billing::Rates;
+use myqa_core::capture::TokenUsage;
 use myqa_core::job::Product;
-use myqa_store::{BlobStore, Charge, ClaimedJob};
+use myqa_store::{BlobStore, Charge, ClaimedJob, Store};
 
 use crate::transcribe::AudioSettings;
 
@@ -15,6 +16,28 @@ use crate::transcribe::AudioSettings;
 pub struct PipelineOutput {
     pub result: String,
     pub charge: Charge,
+}
+
+impl PipelineOutput {
+    /// A product's result, serialised, with what it costs.
+    pub(crate) fn new(
+        result: &impl serde::Serialize,
+        usage: TokenUsage,
+        audio_ms: u64,
+        coins: i64,
+    ) -> Result<PipelineOutput, PipelineError> {
+        Ok(PipelineOutput {
+            result: serde_json::to_string(result).map_err(|e| {
+                PipelineError::Internal(format!("cannot serialise the result: {e}"))
+            })?,
+            charge: Charge {
+                input_tokens: usage.input_tokens,
+                output_tokens: usage.output_tokens,
+                audio_ms,
+                coins,
+            },
+        })
+    }
 }
 
 /// Why a pipeline failed, and whether trying again may help.
@@ -47,6 +70,7 @@ impl From<AnalysisError> for PipelineError {
 /// The pipelines of every product, with the providers they call.
 #[derive(Clone)]
 pub struct Pipelines {
+    pub(crate) store: Store,
     pub(crate) analyzer: Arc<dyn Analyzer>,
     pub(crate) audio: AudioSettings,
     pub(crate) blobs: BlobStore,
@@ -55,12 +79,14 @@ pub struct Pipelines {
 
 impl Pipelines {
     pub fn new(
+        store: Store,
         analyzer: Arc<dyn Analyzer>,
         audio: AudioSettings,
         blobs: BlobStore,
         rates: Rates,
     ) -> Self {
         Self {
+            store,
             analyzer,
             audio,
             blobs,
@@ -75,10 +101,7 @@ impl Pipelines {
             .ok_or_else(|| PipelineError::Internal(format!("job {} has no input", job.id)))?;
         match job.product {
             Product::CaptureIq => crate::captureiq::run(self, input).await,
-            Product::SnapReport => Err(PipelineError::Rejected {
-                code: ErrorCode::ServiceUnavailable,
-                message: "SnapReport grading is not available in this build yet.".into(),
-            }),
+            Product::SnapReport => crate::snapreport::run(self, input).await,
         }
     }
 }

@@ -43,6 +43,7 @@ const LANGUAGE_SAMPLE_BYTES: usize = 4000;
 pub struct LocalEngine {
     lexicons: [Lexicon; 3],
     tokens: TokenCounter,
+    grading: grading::Tables,
 }
 
 impl std::fmt::Debug for LocalEngine {
@@ -69,15 +70,12 @@ impl LocalEngine {
         LocalEngine {
             lexicons: Language::ALL.map(Lexicon::new),
             tokens: TokenCounter::new(),
+            grading: grading::Tables::new(),
         }
     }
 
     fn lexicon(&self, language: Language) -> &Lexicon {
-        let index = Language::ALL
-            .iter()
-            .position(|l| *l == language)
-            .unwrap_or(0);
-        &self.lexicons[index]
+        per_language(&self.lexicons, language)
     }
 
     /// Analyses a CaptureIQ transcript: summary, observations, language,
@@ -271,6 +269,15 @@ impl Analyzer for LocalAnalyzer {
         }
         .boxed()
     }
+}
+
+/// The entry of `language` in a table built over [`Language::ALL`].
+fn per_language<T>(table: &[T; 3], language: Language) -> &T {
+    let index = Language::ALL
+        .iter()
+        .position(|l| *l == language)
+        .unwrap_or(0);
+    &table[index]
 }
 
 /// The first few thousand bytes of what was said, speaker labels left out

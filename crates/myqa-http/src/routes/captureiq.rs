@@ -2,7 +2,6 @@
 
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::HeaderMap;
-use axum::http::header::CONTENT_TYPE;
 use axum::response::Response;
 use myqa_core::ErrorCode;
 use myqa_core::callback::CallbackError;
@@ -22,7 +21,7 @@ use crate::envelope::Envelope;
 use crate::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::routes::jobs::{self, JobAccepted, Submission};
 use crate::state::AppState;
-use crate::upload::{MultipartBody, UploadedFile, store_file};
+use crate::upload::{AnalyzeBody, MultipartBody, UploadedFile, store_file};
 
 /// The JSON request. In multipart, the same fields are form fields and a
 /// file field `audio` may replace `transcript`.
@@ -80,37 +79,16 @@ impl FromRequest<AppState> for CaptureBody {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let content_type = request
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_ascii_lowercase();
         let job_id = Uuid::now_v7();
-        if content_type.starts_with("multipart/form-data") {
-            // The text fields may add to the recording's 2 GiB.
-            let max_body = MAX_AUDIO_BYTES + 2 * state.settings.json_body_limit as u64;
-            let body =
-                MultipartBody::new(request, state.settings.json_body_limit, max_body, "2 GiB")?;
-            from_multipart(body, job_id, state).await
-        } else {
-            let crate::extract::ApiJson(fields) =
-                crate::extract::ApiJson::<CaptureRequest>::from_request(request, state)
-                    .await
-                    .map_err(|e| {
-                        if e.message.starts_with("Unsupported Content-Type") {
-                            ApiError::invalid_input(format!(
-                                "Unsupported Content-Type `{content_type}`: send application/json or multipart/form-data."
-                            ))
-                        } else {
-                            e
-                        }
-                    })?;
-            Ok(CaptureBody {
+        // The text fields may add to the recording's 2 GiB.
+        let max_body = MAX_AUDIO_BYTES + 2 * state.settings.json_body_limit as u64;
+        match AnalyzeBody::<CaptureRequest>::read(request, state, max_body, "2 GiB").await? {
+            AnalyzeBody::Multipart(body) => from_multipart(body, job_id, state).await,
+            AnalyzeBody::Json(fields) => Ok(CaptureBody {
                 job_id,
                 fields,
                 audio: None,
-            })
+            }),
         }
     }
 }
@@ -169,10 +147,6 @@ async fn from_multipart(
 /// The formats SPEC §5 lists, for messages.
 const AUDIO_FORMATS: &str = "MP3, WAV, AAC, FLAC, OGG (Vorbis, Opus), WebM, M4A, MP4";
 
-/// Bytes of a recording in a remote store decoded at request time, to refuse
-/// a file that only looks like audio before it becomes a job.
-const PROBE_BYTES: u64 = 2 * 1024 * 1024;
-
 /// Streams the `audio` part into the blob store: its type decided by its
 /// bytes, its size counted against 2 GiB, its first seconds decoded.
 async fn store_audio(
@@ -199,30 +173,7 @@ async fn store_audio(
     )
     .await?;
     let format = format.expect("classify accepted the file");
-    // Decode the beginning: a header that lies, or corrupt data, is refused
-    // now rather than failing the job later. A local file is probed whole,
-    // as MP4 files may keep their index at the end.
-    let probed = if state.blobs.is_local() {
-        let local = state
-            .blobs
-            .local_file(&file.key, std::path::Path::new("."))
-            .await
-            .map_err(ApiError::internal)?;
-        tokio::task::spawn_blocking(move || {
-            std::fs::File::open(&local.path)
-                .map_err(myqa_media::MediaError::from)
-                .and_then(myqa_media::probe_file)
-        })
-        .await
-    } else {
-        let prefix = state
-            .blobs
-            .read_range(&file.key, 0..PROBE_BYTES)
-            .await
-            .map_err(ApiError::internal)?;
-        tokio::task::spawn_blocking(move || myqa_media::probe(&prefix)).await
-    }
-    .map_err(ApiError::internal)?;
+    let probed = crate::upload::probe_audio(&state.blobs, &file.key).await?;
     if let Err(e) = probed {
         return Err(ApiError::new(
             ErrorCode::InvalidAudioFormat,
@@ -386,7 +337,14 @@ pub async fn analyze(
     body: CaptureBody,
 ) -> ApiResult<Response> {
     let (submission, upload) = validate(body, &state).await?;
-    jobs::submit(&state, &caller.key, &headers, submission, upload).await
+    jobs::submit(
+        &state,
+        &caller.key,
+        &headers,
+        submission,
+        upload.into_iter().collect(),
+    )
+    .await
 }
 
 /// A CaptureIQ job document (bare, no envelope).

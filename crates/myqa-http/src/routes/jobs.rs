@@ -102,7 +102,7 @@ pub async fn submit(
     key: &ApiKey,
     headers: &HeaderMap,
     submission: Submission,
-    upload: Option<UploadedFile>,
+    uploads: Vec<UploadedFile>,
 ) -> ApiResult<Response> {
     let mode = if submission.callback.is_some() || prefers_async(headers) {
         JobMode::Async
@@ -129,11 +129,7 @@ pub async fn submit(
     let mut finished = state.store.events().watch_finished();
     match state.store.enqueue_job(&job).await? {
         // The job owns its upload now; it is deleted when the job ends.
-        Enqueued::Created => {
-            if let Some(upload) = upload {
-                upload.keep();
-            }
-        }
+        Enqueued::Created => uploads.into_iter().for_each(UploadedFile::keep),
         Enqueued::Repeat(existing) => {
             return Ok(accepted(
                 existing.product,

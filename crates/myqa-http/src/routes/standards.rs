@@ -141,7 +141,13 @@ pub struct ClausesQuery {
     pub chapter: Option<String>,
 }
 
-fn find_standard(state: &AppState, id_or_code: &str) -> ApiResult<Arc<Standard>> {
+/// The standard with this id or code, or 404 `STANDARD_NOT_FOUND` naming
+/// `field` (where the client sent it) and the codes there are.
+pub(crate) fn find_standard(
+    state: &AppState,
+    id_or_code: &str,
+    field: &str,
+) -> ApiResult<Arc<Standard>> {
     state.catalogue.find(id_or_code).ok_or_else(|| {
         let known: Vec<String> = state
             .catalogue
@@ -152,7 +158,7 @@ fn find_standard(state: &AppState, id_or_code: &str) -> ApiResult<Arc<Standard>>
         ApiError::new(
             ErrorCode::StandardNotFound,
             format!(
-                "Standard `{id_or_code}` was not found; known codes: {}.",
+                "{field} `{id_or_code}` matches no standard; known codes: {}.",
                 known.join(", ")
             ),
         )
@@ -228,7 +234,7 @@ pub async fn get_standard(
     State(state): State<AppState>,
     Path(id_or_code): Path<String>,
 ) -> ApiResult<Envelope<StandardSummary>> {
-    let standard = find_standard(&state, &id_or_code)?;
+    let standard = find_standard(&state, &id_or_code, "Standard")?;
     Ok(Envelope::ok(StandardSummary::from(standard.as_ref())))
 }
 
@@ -251,7 +257,7 @@ pub async fn list_clauses(
     Path(id_or_code): Path<String>,
     ApiQuery(query): ApiQuery<ClausesQuery>,
 ) -> ApiResult<Envelope<ClauseTree>> {
-    let standard = find_standard(&state, &id_or_code)?;
+    let standard = find_standard(&state, &id_or_code, "Standard")?;
     let chapters: Vec<_> = match query.chapter.as_deref().map(str::trim) {
         None => standard.chapters.iter().collect(),
         Some(wanted) => {

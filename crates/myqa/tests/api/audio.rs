@@ -133,7 +133,7 @@ fn verbose_json() -> Value {
     })
 }
 
-async fn fake_transcription_server() -> MockServer {
+pub async fn fake_transcription_server() -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/audio/transcriptions"))
@@ -145,7 +145,7 @@ async fn fake_transcription_server() -> MockServer {
     server
 }
 
-fn with_transcription(config: &mut myqa_core::config::Config, server: &MockServer) {
+pub fn with_transcription(config: &mut myqa_core::config::Config, server: &MockServer) {
     config.transcription_provider = TranscriptionProvider::Openai;
     config.transcription_base_url = Some(format!("{}/v1", server.uri()));
     config.transcription_api_key = Some("test-transcription-key".into());
@@ -166,7 +166,7 @@ fn audio_form(file: &str, mime: &str) -> reqwest::multipart::Form {
 }
 
 /// Files left in the blob directory (uploads, staging files).
-fn stored_files(dir: &Path) -> Vec<PathBuf> {
+pub fn stored_files(dir: &Path) -> Vec<PathBuf> {
     fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
         if let Ok(entries) = std::fs::read_dir(dir) {
             for entry in entries.flatten() {

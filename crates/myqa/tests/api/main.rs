@@ -11,6 +11,7 @@ mod contract;
 mod crash;
 mod jobs;
 mod logs;
+mod snapreport;
 mod ssrf;
 mod standards;
 mod webhooks;

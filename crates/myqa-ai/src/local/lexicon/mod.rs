@@ -193,6 +193,12 @@ impl std::fmt::Debug for Lexicon {
 impl Lexicon {
     /// Compiles the tables of `language`: stems every cue once.
     pub(crate) fn new(language: Language) -> Lexicon {
+        Lexicon::with_extra(language, &[])
+    }
+
+    /// The tables of `language` and `extra` cues (SnapReport reads written
+    /// evidence, with cues of its own).
+    pub(crate) fn with_extra(language: Language, extra: &'static [CueGroup]) -> Lexicon {
         let (groups, lists) = match language {
             Language::En => (en::CUES, &en::WORDS),
             Language::Fr => (fr::CUES, &fr::WORDS),
@@ -210,7 +216,7 @@ impl Lexicon {
             numbers: lists.numbers.iter().copied().collect(),
             lists,
         };
-        for group in groups {
+        for group in groups.iter().chain(extra) {
             for text in group.cues {
                 let cue = lexicon.compile(text, group.signal, group.weight);
                 let index = lexicon.cues.len();
