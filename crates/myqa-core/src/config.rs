@@ -22,6 +22,25 @@ pub enum AnalysisProvider {
     Openai,
 }
 
+/// How an OpenAI-compatible analysis server takes its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnalysisAuth {
+    /// `Authorization: Bearer …`
+    Bearer,
+    /// `api-key: …` (Azure OpenAI).
+    ApiKey,
+}
+
+/// What the analysis server supports to hold answers to a JSON shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StructuredOutputMode {
+    JsonSchema,
+    JsonObject,
+    None,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TranscriptionProvider {
@@ -59,6 +78,25 @@ pub struct Config {
     pub analysis_base_url: Option<String>,
     pub analysis_api_key: Option<SecretString>,
     pub analysis_model: Option<String>,
+    /// `bearer`, or `api_key` for Azure OpenAI.
+    pub analysis_auth: AnalysisAuth,
+    /// Sent as `?api-version=` (Azure OpenAI).
+    pub analysis_api_version: Option<String>,
+    /// `json_schema`, `json_object` or `none`: what the server supports.
+    pub analysis_structured_output: StructuredOutputMode,
+    /// Whether the model can see images (sent as data-URL parts).
+    pub analysis_vision: bool,
+    /// The model's context window, in tokens.
+    pub analysis_context_window: u64,
+    /// Most tokens of one answer.
+    pub analysis_max_output_tokens: u64,
+    pub analysis_temperature: f64,
+    /// Per analysis request.
+    #[serde(with = "humantime_serde")]
+    pub analysis_timeout: Duration,
+    /// Most clauses a SnapReport prompt shows, pre-ranked against the
+    /// evidence.
+    pub analysis_max_clauses: usize,
     pub transcription_provider: TranscriptionProvider,
     pub transcription_base_url: Option<String>,
     pub transcription_api_key: Option<SecretString>,
@@ -123,6 +161,15 @@ impl Default for Config {
             analysis_base_url: None,
             analysis_api_key: None,
             analysis_model: None,
+            analysis_auth: AnalysisAuth::Bearer,
+            analysis_api_version: None,
+            analysis_structured_output: StructuredOutputMode::JsonSchema,
+            analysis_vision: false,
+            analysis_context_window: 128_000,
+            analysis_max_output_tokens: 4096,
+            analysis_temperature: 0.1,
+            analysis_timeout: Duration::from_secs(120),
+            analysis_max_clauses: 40,
             transcription_provider: TranscriptionProvider::None,
             transcription_base_url: None,
             transcription_api_key: None,
@@ -234,6 +281,26 @@ impl Config {
         }
         if self.json_body_limit.as_u64() < 1024 {
             errors.push(problem("json_body_limit", "must be at least 1 KiB"));
+        }
+        if self.analysis_context_window < 1024 {
+            errors.push(problem(
+                "analysis_context_window",
+                "must be at least 1024 tokens",
+            ));
+        }
+        if self.analysis_max_output_tokens == 0
+            || self.analysis_max_output_tokens >= self.analysis_context_window
+        {
+            errors.push(problem(
+                "analysis_max_output_tokens",
+                "must be at least 1 and less than analysis_context_window",
+            ));
+        }
+        if !(0.0..=2.0).contains(&self.analysis_temperature) {
+            errors.push(problem("analysis_temperature", "must lie between 0 and 2"));
+        }
+        if self.analysis_max_clauses == 0 {
+            errors.push(problem("analysis_max_clauses", "must be at least 1"));
         }
         if self.analysis_provider == AnalysisProvider::Openai {
             if self.analysis_base_url.is_none() {
@@ -388,6 +455,42 @@ impl Config {
             ("analysis_base_url", opt(&self.analysis_base_url)),
             ("analysis_api_key", secret(&self.analysis_api_key)),
             ("analysis_model", opt(&self.analysis_model)),
+            (
+                "analysis_auth",
+                match self.analysis_auth {
+                    AnalysisAuth::Bearer => "bearer",
+                    AnalysisAuth::ApiKey => "api_key",
+                }
+                .to_owned(),
+            ),
+            ("analysis_api_version", opt(&self.analysis_api_version)),
+            (
+                "analysis_structured_output",
+                match self.analysis_structured_output {
+                    StructuredOutputMode::JsonSchema => "json_schema",
+                    StructuredOutputMode::JsonObject => "json_object",
+                    StructuredOutputMode::None => "none",
+                }
+                .to_owned(),
+            ),
+            ("analysis_vision", self.analysis_vision.to_string()),
+            (
+                "analysis_context_window",
+                self.analysis_context_window.to_string(),
+            ),
+            (
+                "analysis_max_output_tokens",
+                self.analysis_max_output_tokens.to_string(),
+            ),
+            (
+                "analysis_temperature",
+                self.analysis_temperature.to_string(),
+            ),
+            ("analysis_timeout", duration(self.analysis_timeout)),
+            (
+                "analysis_max_clauses",
+                self.analysis_max_clauses.to_string(),
+            ),
             (
                 "transcription_provider",
                 format!("{:?}", self.transcription_provider).to_lowercase(),

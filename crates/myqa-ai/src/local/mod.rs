@@ -10,14 +10,14 @@
 
 mod classify;
 mod grading;
-mod language;
+pub(crate) mod language;
 mod lexicon;
 mod observations;
 mod sentences;
 mod summary;
-mod timing;
-mod tokens;
-mod transcript;
+pub(crate) mod timing;
+pub(crate) mod tokens;
+pub(crate) mod transcript;
 mod words;
 
 use futures_util::FutureExt;
@@ -76,6 +76,11 @@ impl LocalEngine {
 
     fn lexicon(&self, language: Language) -> &Lexicon {
         per_language(&self.lexicons, language)
+    }
+
+    /// The cl100k_base token counter (prompt sizing for remote providers).
+    pub(crate) fn tokens(&self) -> &TokenCounter {
+        &self.tokens
     }
 
     /// Analyses a CaptureIQ transcript: summary, observations, language,

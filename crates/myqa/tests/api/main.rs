@@ -11,6 +11,7 @@ mod contract;
 mod crash;
 mod jobs;
 mod logs;
+mod openai;
 mod snapreport;
 mod ssrf;
 mod standards;

@@ -151,6 +151,34 @@ impl LocalEngine {
         }
     }
 
+    /// The numbers of the clauses in scope that the evidence's words match
+    /// best, most relevant first, at most `limit`: what a language model is
+    /// shown when the scope is too large to send whole.
+    pub(crate) fn rank_clauses(&self, input: &GradingInput, limit: usize) -> Vec<String> {
+        let index = self.clause_index(input);
+        let mut terms = Vec::new();
+        let mut numbers = Vec::new();
+        for item in &input.evidence {
+            let Some((passages, ..)) = read_item(item) else {
+                continue;
+            };
+            for passage in passages {
+                terms.extend(self.grading.vocabulary.terms(
+                    input.language,
+                    &passage.text,
+                    passage.weight,
+                ));
+                numbers.extend(quoted_numbers(&passage.text));
+            }
+        }
+        index
+            .search(&terms, &numbers)
+            .into_iter()
+            .take(limit)
+            .map(|m| index.entries[m.entry].clause.number.clone())
+            .collect()
+    }
+
     fn clause_index<'s>(&self, input: &'s GradingInput) -> ClauseIndex<'s> {
         ClauseIndex::new(
             &input.standard,
