@@ -11,6 +11,28 @@ const SAMPLE_BYTES: usize = 4000;
 /// the engine falls back to English (SPEC §12: default `en` when unsure).
 const MIN_CONFIDENCE: f64 = 0.2;
 
+/// Detects the language of what was said in `text`: the stretches `spoken`
+/// (speaker labels left out: they are often English in a French transcript),
+/// up to the detector's sample size; the whole text if there are none.
+pub(crate) fn detect_spoken(
+    text: &str,
+    spoken: impl IntoIterator<Item = std::ops::Range<usize>>,
+) -> Language {
+    let mut sample = String::new();
+    for range in spoken {
+        if sample.len() >= SAMPLE_BYTES {
+            break;
+        }
+        sample.push_str(text.get(range).unwrap_or_default());
+        sample.push(' ');
+    }
+    if sample.trim().is_empty() {
+        detect(text)
+    } else {
+        detect(&sample)
+    }
+}
+
 /// Detects the language of `text`: English, French or German, and English
 /// when the text is in another language or too short to tell.
 pub(crate) fn detect(text: &str) -> Language {

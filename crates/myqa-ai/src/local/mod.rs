@@ -34,9 +34,6 @@ use summary::Candidate;
 use timing::SegmentIndex;
 use tokens::TokenCounter;
 
-/// How much spoken text the language detector is given.
-const LANGUAGE_SAMPLE_BYTES: usize = 4000;
-
 /// The embedded engine. Build it once per process ([`LocalEngine::new`]
 /// compiles the lexicons and loads the tokenizer) and share it: it holds no
 /// state between analyses.
@@ -90,9 +87,9 @@ impl LocalEngine {
         let turns = transcript::turns(transcript);
         let sentences = sentences::split(transcript, &turns);
         let text = |s: &Sentence| &transcript[s.start..s.end];
-        let language = input
-            .language
-            .unwrap_or_else(|| language::detect(&spoken_sample(transcript, &sentences)));
+        let language = input.language.unwrap_or_else(|| {
+            language::detect_spoken(transcript, sentences.iter().map(|s| s.start..s.end))
+        });
         let lexicon = self.lexicon(language);
 
         let assessments =
@@ -187,9 +184,9 @@ impl LocalEngine {
         let transcript = input.transcript.as_str();
         let turns = transcript::turns(transcript);
         let sentences = sentences::split(transcript, &turns);
-        let language = input
-            .language
-            .unwrap_or_else(|| language::detect(&spoken_sample(transcript, &sentences)));
+        let language = input.language.unwrap_or_else(|| {
+            language::detect_spoken(transcript, sentences.iter().map(|s| s.start..s.end))
+        });
         let lexicon = self.lexicon(language);
         let assessments =
             classify::assess(input.session_type, lexicon, transcript, &turns, &sentences);
@@ -283,24 +280,6 @@ fn per_language<T>(table: &[T; 3], language: Language) -> &T {
         .position(|l| *l == language)
         .unwrap_or(0);
     &table[index]
-}
-
-/// The first few thousand bytes of what was said, speaker labels left out
-/// (they are often English even in a French transcript).
-fn spoken_sample(transcript: &str, sentences: &[Sentence]) -> String {
-    let mut sample = String::new();
-    for sentence in sentences {
-        if sample.len() >= LANGUAGE_SAMPLE_BYTES {
-            break;
-        }
-        sample.push_str(&transcript[sentence.start..sentence.end]);
-        sample.push(' ');
-    }
-    if sample.trim().is_empty() {
-        transcript.to_owned()
-    } else {
-        sample
-    }
 }
 
 /// A quote on one line: wrapped lines and runs of whitespace become single

@@ -3,15 +3,21 @@
 //! (prompts, delimiters, schema, sizes) as well as what came out.
 
 use std::collections::BTreeSet;
+use std::ops::Range;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use myqa_core::capture::Category;
+use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+use super::parts::{pack, pieces};
+use super::placing::{Found, Locator, duplicate, fold, words};
+use super::prompt::analysis_schema;
 use super::*;
 use crate::TimedSegment;
-use crate::openai::chat::AuthStyle;
+use crate::openai::chat::{AuthStyle, ChatSettings, StructuredOutput};
 
 const SERVER_MODEL: &str = "gpt-4o-mini-2024-07-18";
 
