@@ -102,6 +102,10 @@ pub struct ApiKey {
     /// revoked at the end of its grace period.
     pub revoked_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// Analyze calls allowed per UTC minute (SPEC §10); `None`: unlimited.
+    pub rate_limit_rpm: Option<u32>,
+    /// Jobs that may be queued or running at once (SPEC §10); `None`: unlimited.
+    pub max_concurrent_jobs: Option<u32>,
 }
 
 /// Why a known key is refused, or that it is usable.
@@ -194,6 +198,8 @@ mod tests {
             last_used_at: None,
             revoked_at: Some(now + chrono::Duration::minutes(5)),
             expires_at: None,
+            rate_limit_rpm: None,
+            max_concurrent_jobs: None,
         };
         assert_eq!(key.state_at(now), KeyState::Active);
         assert_eq!(

@@ -4,7 +4,10 @@
 //! Computed in integers (rates in thousandths of a coin) so that a price that
 //! is a whole number of coins is never rounded up by a float's last bit.
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
 
 use crate::capture::TokenUsage;
 
@@ -27,6 +30,90 @@ impl Default for Rates {
             audio_per_minute: 2.0,
         }
     }
+}
+
+/// The default usage period: the last 30 days, today included.
+pub const USAGE_DEFAULT_DAYS: u64 = 30;
+/// The longest usage period one report may cover.
+pub const USAGE_MAX_DAYS: u64 = 366;
+
+/// The period a usage report covers: `to` defaults to `today`, `from` to 29
+/// days before `to`; `from` after `to`, or more than [`USAGE_MAX_DAYS`] days,
+/// is refused with a message naming the fields.
+pub fn usage_period(
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Result<(NaiveDate, NaiveDate), String> {
+    let to = to.unwrap_or(today);
+    let from = from.unwrap_or_else(|| {
+        to.checked_sub_days(chrono::Days::new(USAGE_DEFAULT_DAYS - 1))
+            .unwrap_or(NaiveDate::MIN)
+    });
+    if from > to {
+        return Err(format!("`from` ({from}) is after `to` ({to})."));
+    }
+    if (to - from).num_days() >= USAGE_MAX_DAYS as i64 {
+        return Err(format!(
+            "The period from `from` to `to` covers more than {USAGE_MAX_DAYS} days; ask for a shorter one."
+        ));
+    }
+    Ok((from, to))
+}
+
+/// What an organisation consumed over a period: `GET /api/v1/usage` and
+/// `myqa admin usage`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct UsageReport {
+    pub organisation_id: Uuid,
+    /// First day counted (UTC), inclusive.
+    pub from: NaiveDate,
+    /// Last day counted (UTC), inclusive.
+    pub to: NaiveDate,
+    /// Coins left now; `null` for an organisation without a coin limit.
+    pub balance: Option<i64>,
+    pub unlimited: bool,
+    pub totals: UsageTotals,
+    /// Per endpoint, busiest first.
+    pub by_endpoint: Vec<EndpointUsage>,
+    /// Per day with any charged call, oldest first.
+    pub by_day: Vec<DayUsage>,
+}
+
+/// Charged calls and what they consumed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct UsageTotals {
+    /// Successful calls (each charged once).
+    pub requests: i64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub audio_ms: i64,
+    pub coins: i64,
+}
+
+impl UsageTotals {
+    pub fn add(&mut self, other: &UsageTotals) {
+        self.requests += other.requests;
+        self.input_tokens += other.input_tokens;
+        self.output_tokens += other.output_tokens;
+        self.audio_ms += other.audio_ms;
+        self.coins += other.coins;
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct EndpointUsage {
+    /// `captureiq.analyze` or `snapreport.analyze`.
+    pub endpoint: String,
+    #[serde(flatten)]
+    pub totals: UsageTotals,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct DayUsage {
+    pub date: NaiveDate,
+    #[serde(flatten)]
+    pub totals: UsageTotals,
 }
 
 fn milli(rate: f64) -> u128 {

@@ -14,6 +14,7 @@ pub mod job;
 pub mod network;
 pub mod organisation;
 pub mod permission;
+pub mod quota;
 pub mod snapreport;
 pub mod standard;
 pub mod time;

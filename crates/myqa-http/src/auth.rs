@@ -210,9 +210,11 @@ impl Requirement for SnapReportGenerate {
     const PERMISSION: Permission = Permission::SnapReportGenerate;
 }
 
-/// A valid key holding `R`'s permission; otherwise 401 or 403.
+/// A valid key holding `R`'s permission, admitted (coins, quotas); otherwise
+/// 401, 403, 402 or 429 — all before the body is read.
 pub struct Permitted<R: Requirement> {
     pub key: Arc<ApiKey>,
+    pub admitted: crate::quota::Admitted,
     _requirement: PhantomData<R>,
 }
 
@@ -230,8 +232,11 @@ impl<R: Requirement> FromRequestParts<AppState> for Permitted<R> {
                 format!("This API key lacks the `{}` permission.", R::PERMISSION),
             ));
         }
+        let admitted = crate::admission::admit(state, &key).await?;
+        admitted.announce(parts);
         Ok(Permitted {
             key,
+            admitted,
             _requirement: PhantomData,
         })
     }

@@ -4,11 +4,13 @@
 //! routing → handler, whose extractors authenticate and authorise from the
 //! head before any body is read. Errors become responses in [`error`] only.
 
+pub mod admission;
 pub mod auth;
 pub mod envelope;
 pub mod error;
 pub mod extract;
 pub mod openapi;
+pub mod quota;
 pub mod request_context;
 pub mod routes;
 pub mod state;
@@ -32,7 +34,7 @@ use utoipa_swagger_ui::SwaggerUi;
 pub use error::{ApiError, ApiResult};
 pub use state::{AppState, HttpSettings};
 
-use crate::routes::{captureiq, fallback, health, snapreport, standards};
+use crate::routes::{captureiq, fallback, health, snapreport, standards, usage};
 
 /// Every documented route, with the OpenAPI document they produce.
 fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
@@ -46,6 +48,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(captureiq::get_job))
         .routes(routes!(snapreport::analyze))
         .routes(routes!(snapreport::get_job))
+        .routes(routes!(usage::usage))
         .split_for_parts()
 }
 
@@ -72,6 +75,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn(quota::rate_limit_headers))
         .layer(cors)
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn(request_context::request_context))

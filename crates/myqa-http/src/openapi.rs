@@ -19,6 +19,7 @@ use crate::error::ErrorEnvelope;
         (name = "standards", description = "The standards catalogue"),
         (name = "captureiq", description = "Audit and meeting analysis"),
         (name = "snapreport", description = "Evidence grading"),
+        (name = "usage", description = "Coin balance and consumption"),
         (name = "operations", description = "Health and readiness, without authentication"),
     )
 )]

@@ -15,7 +15,26 @@ use crate::{Store, StoreError, StoreResult, begin_write, on_db};
 const SCHEDULE_REVOCATION: &str = "UPDATE api_keys SET revoked_at = $2
      WHERE id = $1 AND (revoked_at IS NULL OR revoked_at > $2)";
 
-const COLUMNS: &str = "id, org_id, name, prefix, permissions, allowed_ips, created_at, last_used_at, revoked_at, expires_at";
+const COLUMNS: &str = "id, org_id, name, prefix, permissions, allowed_ips, created_at, last_used_at, revoked_at, expires_at,
+     rate_limit_rpm, max_concurrent_jobs";
+
+/// A stored limit: positive (the schema checks it) or NULL for unlimited.
+fn limit_from(row: &impl Fetch, column: &str) -> sqlx::Result<Option<u32>> {
+    row.opt_int(column)?
+        .map(|n| {
+            u32::try_from(n)
+                .map_err(|_| sqlx::Error::Decode(format!("api_keys.{column} = {n}").into()))
+        })
+        .transpose()
+}
+
+/// What `myqa admin key update` changes in a key's quotas: `None` keeps a
+/// limit, `Some(None)` removes it, `Some(Some(n))` sets it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QuotaUpdate {
+    pub rate_limit_rpm: Option<Option<u32>>,
+    pub max_concurrent_jobs: Option<Option<u32>>,
+}
 
 fn from_row(row: &impl Fetch) -> sqlx::Result<ApiKey> {
     let allowed: Vec<String> = row.json("allowed_ips")?;
@@ -30,6 +49,8 @@ fn from_row(row: &impl Fetch) -> sqlx::Result<ApiKey> {
         last_used_at: row.opt_time("last_used_at")?,
         revoked_at: row.opt_time("revoked_at")?,
         expires_at: row.opt_time("expires_at")?,
+        rate_limit_rpm: limit_from(row, "rate_limit_rpm")?,
+        max_concurrent_jobs: limit_from(row, "max_concurrent_jobs")?,
     })
 }
 
@@ -51,8 +72,9 @@ macro_rules! insert_key {
     ($executor:expr, $key:expr, $digest:expr) => {
         sqlx::query(
             "INSERT INTO api_keys (id, org_id, name, digest, prefix, permissions, allowed_ips,
-                                   created_at, last_used_at, revoked_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, $9)",
+                                   created_at, last_used_at, revoked_at, expires_at,
+                                   rate_limit_rpm, max_concurrent_jobs)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, $9, $10, $11)",
         )
         .bind($key.id)
         .bind($key.org_id)
@@ -63,6 +85,8 @@ macro_rules! insert_key {
         .bind(Json(Vec::<String>::from($key.allowed_ips.clone())))
         .bind(DbTime($key.created_at))
         .bind($key.expires_at.map(DbTime))
+        .bind($key.rate_limit_rpm.map(i64::from))
+        .bind($key.max_concurrent_jobs.map(i64::from))
         .execute($executor)
         .await
     };
@@ -135,6 +159,44 @@ impl Store {
             if updated.rows_affected() > 0 {
                 bump_revision!(&mut *tx, backend, KEYS);
             }
+            tx.commit().await?;
+        });
+        self.api_key(id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("API key {id}")))
+    }
+
+    /// Changes a key's quotas and tells every server to drop what it cached,
+    /// so running servers apply the new limits within their revision poll
+    /// (at once on PostgreSQL). Returns the key as it now stands.
+    pub async fn update_api_key_quotas(
+        &self,
+        id: Uuid,
+        update: QuotaUpdate,
+    ) -> StoreResult<ApiKey> {
+        let bind =
+            |change: Option<Option<u32>>| (change.is_some(), change.flatten().map(i64::from));
+        let (set_rpm, rpm) = bind(update.rate_limit_rpm);
+        let (set_jobs, jobs) = bind(update.max_concurrent_jobs);
+        on_db!(self, |pool, backend| {
+            let mut tx = begin_write!(pool, backend)?;
+            let updated = sqlx::query(
+                "UPDATE api_keys
+                 SET rate_limit_rpm = CASE WHEN $2 THEN $3 ELSE rate_limit_rpm END,
+                     max_concurrent_jobs = CASE WHEN $4 THEN $5 ELSE max_concurrent_jobs END
+                 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(set_rpm)
+            .bind(rpm)
+            .bind(set_jobs)
+            .bind(jobs)
+            .execute(&mut *tx)
+            .await?;
+            if updated.rows_affected() == 0 {
+                return Err(StoreError::NotFound(format!("API key {id}")));
+            }
+            bump_revision!(&mut *tx, backend, KEYS);
             tx.commit().await?;
         });
         self.api_key(id)

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::db_time::DbTime;
 use crate::events::{DELIVERY_DUE, JOB_FINISHED, JOBS_QUEUED, pg_notify};
 use crate::fetch::Fetch;
+use crate::quotas::ACTIVE_JOBS;
 use crate::{Backend, Store, StoreResult, begin_write, on_db};
 
 /// How long an idempotency key holds (SPEC §11).
@@ -42,6 +43,9 @@ pub struct NewJob {
     pub callback: Option<Callback>,
     pub idempotency: Option<Idempotency>,
     pub created_at: DateTime<Utc>,
+    /// The submitting key's concurrent-jobs limit (SPEC §10), enforced in the
+    /// enqueueing transaction.
+    pub max_concurrent_jobs: Option<u32>,
 }
 
 /// What enqueueing did.
@@ -53,6 +57,11 @@ pub enum Enqueued {
     Repeat(JobRecord),
     /// The key is taken by a different request, or by a sync call still running.
     Conflict(JobRecord),
+    /// The submitting key already has `max_concurrent_jobs` jobs queued or
+    /// running (`active` of them); nothing was stored.
+    AtCapacity {
+        active: i64,
+    },
 }
 
 /// A job's delivery state, for the job document.
@@ -226,6 +235,26 @@ impl Store {
         };
         let inserted = on_db!(self, |pool, backend| {
             let mut tx = begin_write!(pool, backend)?;
+            if let Some(limit) = job.max_concurrent_jobs {
+                // Enqueues of one key take turns, so two of them cannot both
+                // see a free slot: SQLite's BEGIN IMMEDIATE already holds the
+                // write lock; on PostgreSQL the key's row is locked (a lock
+                // foreign-key checks do not wait for).
+                if backend == Backend::Postgres {
+                    sqlx::query("SELECT id FROM api_keys WHERE id = $1 FOR NO KEY UPDATE")
+                        .bind(job.key_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let active: i64 = sqlx::query_scalar(ACTIVE_JOBS)
+                    .bind(job.key_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if active >= i64::from(limit) {
+                    tx.rollback().await?;
+                    return Ok(Enqueued::AtCapacity { active });
+                }
+            }
             if let Some(key) = key {
                 // A key older than the window no longer binds.
                 sqlx::query(

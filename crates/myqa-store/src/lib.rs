@@ -16,8 +16,10 @@ mod fetch;
 mod jobs;
 mod migrations;
 mod organisations;
+mod quotas;
 mod revisions;
 mod standards;
+mod usage;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -29,7 +31,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use api_keys::StoredKey;
+pub use api_keys::{QuotaUpdate, StoredKey};
 pub use blobs::{BlobError, BlobResult, BlobStore, BlobWriter, LocalBlob, input_key};
 pub use catalogue::{Catalogue, Standards};
 pub use deliveries::{AttemptResult, Delivery};

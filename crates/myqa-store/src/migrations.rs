@@ -20,6 +20,16 @@ const SQLITE: &[Embedded] = &[
         "jobs",
         include_str!("../migrations/sqlite/0002_jobs.sql"),
     ),
+    (
+        3,
+        "billing",
+        include_str!("../migrations/sqlite/0003_billing.sql"),
+    ),
+    (
+        4,
+        "quotas",
+        include_str!("../migrations/sqlite/0004_quotas.sql"),
+    ),
 ];
 
 const POSTGRES: &[Embedded] = &[
@@ -32,6 +42,16 @@ const POSTGRES: &[Embedded] = &[
         2,
         "jobs",
         include_str!("../migrations/postgres/0002_jobs.sql"),
+    ),
+    (
+        3,
+        "billing",
+        include_str!("../migrations/postgres/0003_billing.sql"),
+    ),
+    (
+        4,
+        "quotas",
+        include_str!("../migrations/postgres/0004_quotas.sql"),
     ),
 ];
 

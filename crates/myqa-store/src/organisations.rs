@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::db_time::DbTime;
 use crate::fetch::Fetch;
-use crate::{Store, StoreError, StoreResult, on_db};
+use crate::{Store, StoreError, StoreResult, begin_write, on_db};
 
 const COLUMNS: &str = "id, name, coins_balance, unlimited, created_at";
 
@@ -20,9 +20,12 @@ fn from_row(row: &impl Fetch) -> sqlx::Result<Organisation> {
 }
 
 impl Store {
-    /// Stores a new organisation; a taken name is a `Conflict`.
+    /// Stores a new organisation; a taken name is a `Conflict`. An opening
+    /// balance is recorded as a grant in the same transaction, so that a
+    /// balance is always its grants minus its charges.
     pub async fn create_organisation(&self, org: &Organisation) -> StoreResult<()> {
-        on_db!(self, |pool| {
+        on_db!(self, |pool, backend| {
+            let mut tx = begin_write!(pool, backend)?;
             sqlx::query(
                 "INSERT INTO organisations (id, name, coins_balance, unlimited, created_at)
                  VALUES ($1, $2, $3, $4, $5)",
@@ -32,13 +35,26 @@ impl Store {
             .bind(org.coins_balance)
             .bind(org.unlimited)
             .bind(DbTime(org.created_at))
-            .execute(pool)
+            .execute(&mut *tx)
             .await
             .map_err(|e| {
                 StoreError::from_unique(e, || {
                     format!("an organisation named `{}` already exists", org.name)
                 })
             })?;
+            if org.coins_balance != 0 {
+                sqlx::query(
+                    "INSERT INTO coin_grants (id, org_id, amount, note, created_at)
+                     VALUES ($1, $2, $3, 'opening balance', $4)",
+                )
+                .bind(Uuid::now_v7())
+                .bind(org.id)
+                .bind(org.coins_balance)
+                .bind(DbTime(org.created_at))
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
         });
         Ok(())
     }

@@ -14,7 +14,7 @@ use myqa_store::{InstallOutcome, Store};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::cli::{AdminCommand, KeyCommand, OrgCommand, StandardsCommand};
+use crate::cli::{AdminCommand, CoinsCommand, KeyCommand, OrgCommand, StandardsCommand};
 
 pub async fn run(store: &Store, command: AdminCommand, json: bool) -> anyhow::Result<()> {
     match command {
@@ -33,6 +33,43 @@ pub async fn run(store: &Store, command: AdminCommand, json: bool) -> anyhow::Re
             }
         },
         AdminCommand::Key { command } => key_command(store, command, json).await?,
+        AdminCommand::Coins {
+            command: CoinsCommand::Grant { org, amount, note },
+        } => {
+            let org = find_org(store, &org).await?;
+            let balance = store
+                .grant_coins(org.id, amount, note.as_deref(), myqa_core::time::now())
+                .await?
+                .ok_or_else(|| anyhow!("organisation {} disappeared", org.id))?;
+            let grant = Grant {
+                org_id: org.id,
+                name: org.name,
+                amount,
+                balance,
+                unlimited: org.unlimited,
+            };
+            emit(json, &grant, || {
+                let mut lines = vec![format!(
+                    "granted {amount} coins to {} ({}); balance {balance}",
+                    grant.name, grant.org_id
+                )];
+                if grant.unlimited {
+                    lines.push(
+                        "note: this organisation is unlimited; its balance is not enforced"
+                            .to_owned(),
+                    );
+                }
+                lines
+            });
+        }
+        AdminCommand::Usage { org, from, to } => {
+            let org = find_org(store, &org).await?;
+            let today = myqa_core::time::now().date_naive();
+            let (from, to) =
+                myqa_core::billing::usage_period(from, to, today).map_err(|e| anyhow!("{e}"))?;
+            let report = store.usage_report(&org, from, to).await?;
+            emit(json, &report, || usage_lines(&org, &report));
+        }
         AdminCommand::Standards {
             command: StandardsCommand::Import { file },
         } => {
@@ -60,6 +97,54 @@ pub async fn run(store: &Store, command: AdminCommand, json: bool) -> anyhow::Re
         }
     }
     Ok(())
+}
+
+#[derive(Serialize)]
+struct Grant {
+    org_id: Uuid,
+    name: String,
+    amount: i64,
+    /// The balance after the grant.
+    balance: i64,
+    unlimited: bool,
+}
+
+fn usage_lines(org: &Organisation, report: &myqa_core::billing::UsageReport) -> Vec<String> {
+    let row = |label: &str, t: &myqa_core::billing::UsageTotals| {
+        format!(
+            "{label:<22} {:>8} calls {:>10} in {:>10} out {:>9.1} audio min {:>9} coins",
+            t.requests,
+            t.input_tokens,
+            t.output_tokens,
+            t.audio_ms as f64 / 60_000.0,
+            t.coins
+        )
+    };
+    let balance = match report.balance {
+        Some(coins) => format!("{coins} coins"),
+        None => "unlimited".to_owned(),
+    };
+    let mut lines = vec![
+        format!("{} ({}): balance {balance}", org.name, org.id),
+        format!(
+            "usage {} to {} (UTC days, inclusive)",
+            report.from, report.to
+        ),
+        row("total", &report.totals),
+    ];
+    lines.extend(
+        report
+            .by_endpoint
+            .iter()
+            .map(|e| row(&e.endpoint, &e.totals)),
+    );
+    lines.extend(
+        report
+            .by_day
+            .iter()
+            .map(|d| row(&d.date.to_string(), &d.totals)),
+    );
+    lines
 }
 
 #[derive(Serialize)]
@@ -157,6 +242,9 @@ impl IssuedKey {
         if let Some(at) = self.key.expires_at {
             lines.push(format!("expires at:  {}", at.to_rfc3339()));
         }
+        if self.key.rate_limit_rpm.is_some() || self.key.max_concurrent_jobs.is_some() {
+            lines.push(format!("quotas:      {}", quota_text(&self.key)));
+        }
         if let (Some(old), Some(at)) = (self.replaces, self.replaced_key_revoked_at) {
             lines.push(format!(
                 "replaces:    {old} (revoked at {})",
@@ -206,6 +294,8 @@ pub fn new_key(
         last_used_at: None,
         revoked_at: None,
         expires_at,
+        rate_limit_rpm: None,
+        max_concurrent_jobs: None,
     };
     Ok((key, secret))
 }
@@ -236,11 +326,14 @@ async fn key_command(store: &Store, command: KeyCommand, json: bool) -> anyhow::
             permissions,
             allow_ips,
             expires_in,
+            quotas,
         } => {
             let org = find_org(store, &org).await?;
             let allowed = NetworkList::parse(&allow_ips).context("invalid --allow-ip")?;
             let expires_at = expires_in.map(after).transpose()?;
-            let (key, secret) = new_key(org.id, &name, permissions, allowed, expires_at)?;
+            let (mut key, secret) = new_key(org.id, &name, permissions, allowed, expires_at)?;
+            key.rate_limit_rpm = quotas.rate_limit_rpm;
+            key.max_concurrent_jobs = quotas.max_concurrent_jobs;
             let issued = issue_key(store, key, secret).await?;
             emit(json, &issued, || issued.lines());
         }
@@ -251,6 +344,25 @@ async fn key_command(store: &Store, command: KeyCommand, json: bool) -> anyhow::
         }
         KeyCommand::Revoke { id } => {
             let key = store.revoke_api_key(id, myqa_core::time::now()).await?;
+            emit(json, &key, || key_lines(std::slice::from_ref(&key)));
+        }
+        KeyCommand::Update {
+            id,
+            quotas,
+            no_rate_limit,
+            no_concurrency_limit,
+        } => {
+            let change = |set: Option<u32>, remove: bool| {
+                if remove { Some(None) } else { set.map(Some) }
+            };
+            let update = myqa_store::QuotaUpdate {
+                rate_limit_rpm: change(quotas.rate_limit_rpm, no_rate_limit),
+                max_concurrent_jobs: change(quotas.max_concurrent_jobs, no_concurrency_limit),
+            };
+            let key = match store.update_api_key_quotas(id, update).await {
+                Err(myqa_store::StoreError::NotFound(_)) => bail!("no API key with id {id}"),
+                result => result?,
+            };
             emit(json, &key, || key_lines(std::slice::from_ref(&key)));
         }
         KeyCommand::Rotate { id, grace } => {
@@ -264,13 +376,15 @@ async fn key_command(store: &Store, command: KeyCommand, json: bool) -> anyhow::
                     at.to_rfc3339()
                 );
             }
-            let (key, secret) = new_key(
+            let (mut key, secret) = new_key(
                 old.org_id,
                 &old.name,
                 old.permissions.clone(),
                 old.allowed_ips.clone(),
                 old.expires_at,
             )?;
+            key.rate_limit_rpm = old.rate_limit_rpm;
+            key.max_concurrent_jobs = old.max_concurrent_jobs;
             let old_revoked_at = after(grace.unwrap_or(Duration::ZERO))?;
             store
                 .rotate_api_key(old.id, &key, &secret.digest(), old_revoked_at)
@@ -296,12 +410,13 @@ fn key_lines(keys: &[ApiKey]) -> Vec<String> {
     keys.iter()
         .map(|k| {
             format!(
-                "{}  {}  {}…  [{}]  allow: {}  created {}  last used {}  revoked {}  expires {}  ({:?})",
+                "{}  {}  {}…  [{}]  allow: {}  quotas: {}  created {}  last used {}  revoked {}  expires {}  ({:?})",
                 k.id,
                 k.name,
                 k.prefix,
                 join(&k.permissions),
                 if k.allowed_ips.is_empty() { "any".to_owned() } else { k.allowed_ips.to_string() },
+                quota_text(k),
                 k.created_at.to_rfc3339(),
                 time(k.last_used_at),
                 time(k.revoked_at),
@@ -310,6 +425,21 @@ fn key_lines(keys: &[ApiKey]) -> Vec<String> {
             )
         })
         .collect()
+}
+
+/// A key's quotas for people: `60 requests/min, 2 concurrent jobs`.
+fn quota_text(key: &ApiKey) -> String {
+    let rpm = key
+        .rate_limit_rpm
+        .map_or("unlimited requests/min".to_owned(), |n| {
+            format!("{n} requests/min")
+        });
+    let jobs = key
+        .max_concurrent_jobs
+        .map_or("unlimited concurrent jobs".to_owned(), |n| {
+            format!("{n} concurrent jobs")
+        });
+    format!("{rpm}, {jobs}")
 }
 
 /// What `serve --bootstrap` created.

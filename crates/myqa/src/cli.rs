@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use myqa_core::Permission;
 
 #[derive(Debug, Parser)]
@@ -80,6 +80,39 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: StandardsCommand,
     },
+    /// Coin balances.
+    Coins {
+        #[command(subcommand)]
+        command: CoinsCommand,
+    },
+    /// What an organisation consumed: balance, totals per endpoint and per day.
+    Usage {
+        /// Organisation id or exact name.
+        #[arg(long, value_name = "ORG")]
+        org: String,
+        /// First day (UTC, YYYY-MM-DD), inclusive. Default: 29 days before --to.
+        #[arg(long, value_name = "DATE")]
+        from: Option<chrono::NaiveDate>,
+        /// Last day (UTC, YYYY-MM-DD), inclusive. Default: today.
+        #[arg(long, value_name = "DATE")]
+        to: Option<chrono::NaiveDate>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CoinsCommand {
+    /// Add coins to an organisation's balance (recorded in the ledger).
+    Grant {
+        /// Organisation id or exact name.
+        #[arg(long, value_name = "ORG")]
+        org: String,
+        /// Coins to add, at least 1.
+        #[arg(long, value_parser = clap::value_parser!(i64).range(1..))]
+        amount: i64,
+        /// Why, for the ledger (an invoice number, a trial…).
+        #[arg(long)]
+        note: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -117,6 +150,8 @@ pub enum KeyCommand {
         /// Lifetime, e.g. 90d or 12h.
         #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
         expires_in: Option<Duration>,
+        #[command(flatten)]
+        quotas: KeyQuotas,
     },
     /// List an organisation's keys.
     List {
@@ -128,6 +163,25 @@ pub enum KeyCommand {
         #[arg(value_name = "KEY_ID")]
         id: uuid::Uuid,
     },
+    /// Change a key's quotas; running servers apply them within moments.
+    #[command(group(
+        ArgGroup::new("change")
+            .required(true)
+            .multiple(true)
+            .args(["rate_limit_rpm", "no_rate_limit", "max_concurrent_jobs", "no_concurrency_limit"])
+    ))]
+    Update {
+        #[arg(value_name = "KEY_ID")]
+        id: uuid::Uuid,
+        #[command(flatten)]
+        quotas: KeyQuotas,
+        /// Remove the requests-per-minute limit.
+        #[arg(long, conflicts_with = "rate_limit_rpm")]
+        no_rate_limit: bool,
+        /// Remove the concurrent-jobs limit.
+        #[arg(long, conflicts_with = "max_concurrent_jobs")]
+        no_concurrency_limit: bool,
+    },
     /// Issue a new key with the same settings; the old one is revoked after the grace period.
     Rotate {
         #[arg(value_name = "KEY_ID")]
@@ -136,6 +190,17 @@ pub enum KeyCommand {
         #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
         grace: Option<Duration>,
     },
+}
+
+/// Per-key quotas (SPEC §10); without them a key is unlimited.
+#[derive(Debug, Args)]
+pub struct KeyQuotas {
+    /// Analyze calls allowed per minute (UTC minutes, across all servers).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_rpm: Option<u32>,
+    /// Jobs that may be queued or running at once.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_concurrent_jobs: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -327,6 +327,13 @@ pub(crate) async fn callback(
         (status = 401, description = "`UNAUTHORIZED`", body = ErrorEnvelope),
         (status = 403, description = "`FORBIDDEN`: the key lacks `captureiq:analyze`.", body = ErrorEnvelope),
         (status = 409, description = "`IDEMPOTENCY_CONFLICT`", body = ErrorEnvelope),
+        (status = 429, description = "`RATE_LIMITED`: the key's requests-per-minute or concurrent-jobs quota is exhausted; `Retry-After` says when to retry.", body = ErrorEnvelope,
+            headers(
+                ("Retry-After" = u32, description = "Seconds to wait before retrying."),
+                ("RateLimit-Limit" = u32, description = "The quota: requests per minute, or concurrent jobs."),
+                ("RateLimit-Remaining" = u32, description = "What is left of it: 0."),
+                ("RateLimit-Reset" = u32, description = "Seconds until the quota has room again."),
+            )),
         (status = 500, description = "`PROCESSING_ERROR`", body = ErrorEnvelope),
         (status = 503, description = "`SERVICE_UNAVAILABLE`: audio sent but no transcription provider is configured.", body = ErrorEnvelope),
     ))]

@@ -124,6 +124,7 @@ pub async fn submit(
         callback: submission.callback,
         idempotency,
         created_at: myqa_core::time::now(),
+        max_concurrent_jobs: key.max_concurrent_jobs,
     };
     // Subscribe before the job exists, so its end cannot slip past.
     let mut finished = state.store.events().watch_finished();
@@ -145,6 +146,11 @@ pub async fn submit(
                 "This Idempotency-Key was already used with a different request."
             };
             return Err(ApiError::new(ErrorCode::IdempotencyConflict, message));
+        }
+        // Admitted with a free slot, but concurrent requests took it meanwhile.
+        Enqueued::AtCapacity { active } => {
+            let limit = key.max_concurrent_jobs.unwrap_or_default();
+            return Err(crate::quota::concurrency_exceeded(limit, active));
         }
     }
     tracing::info!(job_id = %job.id, mode = mode.as_str(), "job queued");

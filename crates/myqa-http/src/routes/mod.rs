@@ -4,3 +4,4 @@ pub mod health;
 pub mod jobs;
 pub mod snapreport;
 pub mod standards;
+pub mod usage;

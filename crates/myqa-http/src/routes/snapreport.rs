@@ -411,6 +411,13 @@ async fn validate(body: SnapBody, state: &AppState) -> ApiResult<(Submission, Ve
         (status = 403, description = "`FORBIDDEN`: the key lacks `snapreport:generate`.", body = ErrorEnvelope),
         (status = 404, description = "`STANDARD_NOT_FOUND`", body = ErrorEnvelope),
         (status = 409, description = "`IDEMPOTENCY_CONFLICT`", body = ErrorEnvelope),
+        (status = 429, description = "`RATE_LIMITED`: the key's requests-per-minute or concurrent-jobs quota is exhausted; `Retry-After` says when to retry.", body = ErrorEnvelope,
+            headers(
+                ("Retry-After" = u32, description = "Seconds to wait before retrying."),
+                ("RateLimit-Limit" = u32, description = "The quota: requests per minute, or concurrent jobs."),
+                ("RateLimit-Remaining" = u32, description = "What is left of it: 0."),
+                ("RateLimit-Reset" = u32, description = "Seconds until the quota has room again."),
+            )),
         (status = 500, description = "`PROCESSING_ERROR`", body = ErrorEnvelope),
         (status = 503, description = "`SERVICE_UNAVAILABLE`: audio evidence but no transcription provider.", body = ErrorEnvelope),
     ))]

@@ -406,14 +406,7 @@ async fn two_gib_plus_one_is_refused_with_bounded_memory(backend: Backend) {
         .env("MYQA_TRANSCRIPTION_BASE_URL", "http://127.0.0.1:9/v1")
         .env("MYQA_TRANSCRIPTION_MODEL", "whisper-1");
     let server = ServerProcess::start(command, &["--bootstrap"]).await;
-    let key = server
-        .stdout
-        .lock()
-        .unwrap()
-        .iter()
-        .find(|l| l.starts_with("myqa_"))
-        .unwrap()
-        .clone();
+    let key = server.bootstrap_key().await;
     let pid = server.pid();
     let baseline = peak_rss_kib(pid);
 

@@ -186,12 +186,7 @@ async fn bootstrap_prints_a_working_key_once(backend: Backend) {
     let (_dir, _database, config) = fresh_setup(backend).await;
 
     let server = ServerProcess::start(cli_command(&config), &["--bootstrap"]).await;
-    let stdout = server.stdout.lock().unwrap().clone();
-    let key = stdout
-        .iter()
-        .find(|l| l.starts_with("myqa_"))
-        .expect("bootstrap prints the key")
-        .clone();
+    let key = server.bootstrap_key().await;
     let client = crate::support::http_client();
     let response = client
         .get(server.url("/api/v1/standards"))

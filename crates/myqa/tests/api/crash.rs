@@ -29,15 +29,47 @@ fn server(config: &myqa_core::config::Config) -> tokio::process::Command {
 async fn kill_9_mid_processing_loses_and_duplicates_nothing(backend: Backend) {
     let (_dir, _database, config) = fresh_setup(backend).await;
     let receiver = Receiver::start(&[]).await;
-    let first = ServerProcess::start(server(&config), &["--bootstrap"]).await;
-    let key = first
-        .stdout
-        .lock()
-        .unwrap()
-        .iter()
-        .find(|l| l.starts_with("myqa_"))
-        .unwrap()
-        .clone();
+    let first = ServerProcess::start(server(&config), &[]).await;
+    // A customer with a coin balance, so that the balance is checked too.
+    let cli = |args: &'static [&'static str]| {
+        let mut command = cli_command(&config);
+        command.arg("--json").args(args);
+        command
+    };
+    let output = cli(&[
+        "admin",
+        "org",
+        "create",
+        "--name",
+        "Crash Foods",
+        "--coins",
+        "1000000",
+    ])
+    .output()
+    .await
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = cli(&[
+        "admin",
+        "key",
+        "create",
+        "--org",
+        "Crash Foods",
+        "--name",
+        "crash",
+        "--permission",
+        "captureiq:analyze",
+    ])
+    .output()
+    .await
+    .unwrap();
+    let created: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let key = created["key"].as_str().unwrap().to_owned();
+    let org = uuid::Uuid::parse_str(created["org_id"].as_str().unwrap()).unwrap();
     let client = crate::support::http_client();
 
     // Long transcripts keep the workers busy for a while.
@@ -128,6 +160,20 @@ async fn kill_9_mid_processing_loses_and_duplicates_nothing(backend: Backend) {
         db.scalar("SELECT COUNT(*) FROM usage_records").await,
         JOBS as i64,
         "no job charged twice"
+    );
+    let charged = db
+        .scalar("SELECT CAST(SUM(coins) AS BIGINT) FROM usage_records")
+        .await;
+    let balance = store
+        .organisation(org)
+        .await
+        .unwrap()
+        .unwrap()
+        .coins_balance;
+    assert_eq!(
+        balance,
+        1_000_000 - charged,
+        "the balance paid each job once"
     );
     store.close().await;
 }

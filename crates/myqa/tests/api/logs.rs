@@ -8,14 +8,7 @@ use crate::support::{Backend, ServerProcess, cli_command, fresh_setup, on_both_b
 async fn logs_carry_request_ids_and_never_keys(backend: Backend) {
     let (_dir, _database, config) = fresh_setup(backend).await;
     let server = ServerProcess::start(cli_command(&config), &["--bootstrap"]).await;
-    let key = server
-        .stdout
-        .lock()
-        .unwrap()
-        .iter()
-        .find(|l| l.starts_with("myqa_"))
-        .unwrap()
-        .clone();
+    let key = server.bootstrap_key().await;
     let unknown = myqa_core::ApiKeySecret::generate().expose().to_owned();
     let client = crate::support::http_client();
     let mut ids = Vec::new();

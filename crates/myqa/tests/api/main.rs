@@ -4,6 +4,7 @@ mod support;
 
 mod audio;
 mod auth;
+mod billing;
 mod body;
 mod captureiq;
 mod cli;
@@ -12,6 +13,7 @@ mod crash;
 mod jobs;
 mod logs;
 mod openai;
+mod quotas;
 mod snapreport;
 mod ssrf;
 mod standards;

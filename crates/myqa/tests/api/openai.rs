@@ -54,7 +54,7 @@ impl Respond for FakeModel {
     }
 }
 
-async fn fake_model() -> MockServer {
+pub(crate) async fn fake_model() -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
@@ -65,7 +65,7 @@ async fn fake_model() -> MockServer {
     server
 }
 
-fn with_model(config: &mut Config, base_url: String, key: &str, model: &str) {
+pub(crate) fn with_model(config: &mut Config, base_url: String, key: &str, model: &str) {
     config.analysis_provider = AnalysisProvider::Openai;
     config.analysis_base_url = Some(base_url);
     config.analysis_api_key = Some(key.into());

@@ -449,6 +449,20 @@ impl ServerProcess {
         }
     }
 
+    /// The API key `--bootstrap` printed. Stdout is read by its own task,
+    /// which may still be behind when the server reports it listens: wait.
+    pub async fn bootstrap_key(&self) -> String {
+        eventually(30, || async {
+            self.stdout
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|l| l.starts_with("myqa_"))
+                .cloned()
+        })
+        .await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }

@@ -1,0 +1,11 @@
+-- Coins granted to organisations by the operator: the other half of the
+-- ledger (usage_records holds what was charged). Append-only.
+
+CREATE TABLE coin_grants (
+    id         BLOB PRIMARY KEY,
+    org_id     BLOB NOT NULL REFERENCES organisations (id),
+    amount     INTEGER NOT NULL,
+    note       TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX coin_grants_by_org ON coin_grants (org_id, created_at);
