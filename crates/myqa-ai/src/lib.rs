@@ -125,6 +125,12 @@ pub struct GradingAnalysis {
 
 /// An analysis provider.
 pub trait Analyzer: Send + Sync {
+    /// The provider's configuration name (`local`, `openai`), as metrics
+    /// label it.
+    fn provider(&self) -> &'static str {
+        "custom"
+    }
+
     /// Analyses a CaptureIQ transcript.
     fn analyze_capture<'a>(
         &'a self,

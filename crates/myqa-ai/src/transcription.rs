@@ -26,6 +26,11 @@ pub enum TranscriptionError {
 }
 
 pub trait Transcriber: Send + Sync {
+    /// The provider's configuration name (`openai`), as metrics label it.
+    fn provider(&self) -> &'static str {
+        "custom"
+    }
+
     /// Transcribes one chunk: a 16 kHz mono WAV file. `language` is a hint.
     fn transcribe(
         &self,

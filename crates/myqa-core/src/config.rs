@@ -69,6 +69,25 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub database_url: Option<SecretString>,
     pub blob_url: Option<String>,
+    /// An S3-compatible server's URL (`https://minio.example.com:9000`);
+    /// unset: `AWS_ENDPOINT_URL_S3`/`AWS_ENDPOINT_URL` from the environment,
+    /// else AWS itself.
+    pub blob_s3_endpoint: Option<String>,
+    /// Unset: `AWS_REGION`/`AWS_DEFAULT_REGION`, else `us-east-1`.
+    pub blob_s3_region: Option<String>,
+    /// `https://host/bucket/key` rather than `https://bucket.host/key`, as
+    /// most self-hosted S3-compatible servers want.
+    pub blob_s3_path_style: bool,
+    /// Allow an `http://` endpoint (local test servers only).
+    pub blob_s3_allow_http: bool,
+    /// Unset: `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` (and
+    /// `AWS_SESSION_TOKEN`) from the environment, else the instance's role.
+    pub blob_s3_access_key_id: Option<SecretString>,
+    pub blob_s3_secret_access_key: Option<SecretString>,
+    /// Uploads no unfinished job owns are deleted by the janitor once they
+    /// are this old (longer than any upload request may take).
+    #[serde(with = "humantime_serde")]
+    pub blob_orphan_grace: Duration,
     pub allow_insecure_callbacks: bool,
     #[serde(deserialize_with = "network_list")]
     pub trusted_proxies: NetworkList,
@@ -116,6 +135,9 @@ pub struct Config {
     pub job_retention: Duration,
     pub workers: usize,
     pub log_format: LogFormat,
+    /// Whether `GET /metrics` serves Prometheus metrics (unauthenticated,
+    /// like `/healthz`); off, it answers 404 and no metrics are collected.
+    pub metrics_enabled: bool,
     /// How long a verified key is trusted without asking the database.
     #[serde(with = "humantime_serde")]
     pub key_cache_ttl: Duration,
@@ -125,7 +147,9 @@ pub struct Config {
     pub revision_poll_interval: Duration,
     /// Largest JSON request body accepted.
     pub json_body_limit: ByteSize,
-    /// How long in-flight requests may take to finish after SIGTERM.
+    /// How long in-flight requests and running jobs may take to finish after
+    /// SIGTERM/SIGINT; then requests are answered 503 and jobs are released
+    /// to other workers.
     #[serde(with = "humantime_serde")]
     pub shutdown_timeout: Duration,
     /// How long a worker's claim on a job lasts without renewal; a job whose
@@ -154,6 +178,13 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             database_url: None,
             blob_url: None,
+            blob_s3_endpoint: None,
+            blob_s3_region: None,
+            blob_s3_path_style: false,
+            blob_s3_allow_http: false,
+            blob_s3_access_key_id: None,
+            blob_s3_secret_access_key: None,
+            blob_orphan_grace: Duration::from_secs(3600),
             allow_insecure_callbacks: false,
             trusted_proxies: NetworkList::default(),
             cors_origins: CorsOrigins::Any,
@@ -184,6 +215,7 @@ impl Default for Config {
             job_retention: Duration::from_secs(7 * 24 * 3600),
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             log_format: LogFormat::Text,
+            metrics_enabled: true,
             key_cache_ttl: Duration::from_secs(30),
             revision_poll_interval: Duration::from_millis(250),
             json_body_limit: ByteSize::mib(16),
@@ -199,12 +231,27 @@ impl Default for Config {
 }
 
 /// Where uploaded inputs live.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum BlobLocation {
     /// A directory on this machine.
     Local(PathBuf),
-    /// An S3-compatible bucket and key prefix.
-    S3 { bucket: String, prefix: String },
+    /// An S3-compatible bucket.
+    S3(S3Bucket),
+}
+
+/// An S3-compatible bucket, a key prefix in it, and how to reach it. What is
+/// unset here comes from the `AWS_*` environment variables.
+#[derive(Debug, Clone)]
+pub struct S3Bucket {
+    pub bucket: String,
+    /// Without slashes at either end; empty for the whole bucket.
+    pub prefix: String,
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub path_style: bool,
+    pub allow_http: bool,
+    pub access_key_id: Option<SecretString>,
+    pub secret_access_key: Option<SecretString>,
 }
 
 /// Where the data lives.
@@ -239,6 +286,30 @@ impl Config {
         }
         if let Err(e) = self.blobs() {
             errors.push(e);
+        }
+        if self.blob_s3_access_key_id.is_some() != self.blob_s3_secret_access_key.is_some() {
+            errors.push(problem(
+                "blob_s3_secret_access_key",
+                "blob_s3_access_key_id and blob_s3_secret_access_key go together",
+            ));
+        }
+        if let Some(endpoint) = &self.blob_s3_endpoint {
+            if endpoint.starts_with("http://") {
+                if !self.blob_s3_allow_http {
+                    errors.push(problem(
+                        "blob_s3_endpoint",
+                        "is http://: set blob_s3_allow_http (local test servers only) or use https://",
+                    ));
+                }
+            } else if !endpoint.starts_with("https://") {
+                errors.push(problem(
+                    "blob_s3_endpoint",
+                    format!("`{endpoint}` must be an https:// URL"),
+                ));
+            }
+        }
+        if self.blob_orphan_grace < Duration::from_secs(1) {
+            errors.push(problem("blob_orphan_grace", "must be at least 1s"));
         }
         if self.transcription_chunk < Duration::from_secs(30) {
             errors.push(problem("transcription_chunk", "must be at least 30s"));
@@ -395,10 +466,16 @@ impl Config {
                     "s3:// needs a bucket, e.g. s3://my-bucket/myqa",
                 ));
             }
-            return Ok(BlobLocation::S3 {
+            return Ok(BlobLocation::S3(S3Bucket {
                 bucket: bucket.to_owned(),
                 prefix: prefix.trim_matches('/').to_owned(),
-            });
+                endpoint: self.blob_s3_endpoint.clone(),
+                region: self.blob_s3_region.clone(),
+                path_style: self.blob_s3_path_style,
+                allow_http: self.blob_s3_allow_http,
+                access_key_id: self.blob_s3_access_key_id.clone(),
+                secret_access_key: self.blob_s3_secret_access_key.clone(),
+            }));
         }
         Err(problem(
             "blob_url",
@@ -436,6 +513,16 @@ impl Config {
                     .clone()
                     .unwrap_or_else(|| format!("file://{}", self.blob_dir().display())),
             ),
+            ("blob_s3_endpoint", opt(&self.blob_s3_endpoint)),
+            ("blob_s3_region", opt(&self.blob_s3_region)),
+            ("blob_s3_path_style", self.blob_s3_path_style.to_string()),
+            ("blob_s3_allow_http", self.blob_s3_allow_http.to_string()),
+            ("blob_s3_access_key_id", secret(&self.blob_s3_access_key_id)),
+            (
+                "blob_s3_secret_access_key",
+                secret(&self.blob_s3_secret_access_key),
+            ),
+            ("blob_orphan_grace", duration(self.blob_orphan_grace)),
             (
                 "allow_insecure_callbacks",
                 self.allow_insecure_callbacks.to_string(),
@@ -521,6 +608,7 @@ impl Config {
                 "log_format",
                 format!("{:?}", self.log_format).to_lowercase(),
             ),
+            ("metrics_enabled", self.metrics_enabled.to_string()),
             ("key_cache_ttl", duration(self.key_cache_ttl)),
             (
                 "revision_poll_interval",
@@ -675,11 +763,15 @@ mod tests {
         let config = Config {
             analysis_api_key: Some(SecretString::from("sk-very-secret")),
             database_url: Some(SecretString::from("postgres://u:hunter2@db/myqa")),
+            blob_s3_access_key_id: Some(SecretString::from("AKIAEXAMPLEKEYID")),
+            blob_s3_secret_access_key: Some(SecretString::from("s3-secret-key")),
             ..Config::default()
         };
-        let shown = format!("{:?}", config.describe());
+        let shown = format!("{:?} {:?}", config.describe(), config.blobs());
         assert!(!shown.contains("sk-very-secret"));
         assert!(!shown.contains("hunter2"));
+        assert!(!shown.contains("AKIAEXAMPLEKEYID"));
+        assert!(!shown.contains("s3-secret-key"));
         assert!(shown.contains("******** (set)"));
     }
 
@@ -691,6 +783,49 @@ mod tests {
             config.database().unwrap(),
             DatabaseLocation::Sqlite(PathBuf::from("./data/myqa.sqlite"))
         );
+    }
+
+    #[test]
+    fn s3_blob_url_takes_the_s3_keys() {
+        let config = Config {
+            blob_url: Some("s3://media/myqa/uploads/".into()),
+            blob_s3_endpoint: Some("http://127.0.0.1:9000".into()),
+            blob_s3_path_style: true,
+            ..Config::default()
+        };
+        let keys: Vec<_> = config
+            .validate()
+            .unwrap_err()
+            .iter()
+            .map(|e| e.key)
+            .collect();
+        assert_eq!(keys, ["blob_s3_endpoint"], "http:// needs allow_http");
+        let config = Config {
+            blob_s3_allow_http: true,
+            ..config
+        };
+        config.validate().unwrap();
+        let BlobLocation::S3(s3) = config.blobs().unwrap() else {
+            panic!("an s3:// URL is S3");
+        };
+        assert_eq!(
+            (s3.bucket.as_str(), s3.prefix.as_str()),
+            ("media", "myqa/uploads")
+        );
+        assert_eq!(s3.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        assert!(s3.path_style && s3.allow_http);
+
+        let half_credentials = Config {
+            blob_s3_access_key_id: Some("id".into()),
+            ..Config::default()
+        };
+        let keys: Vec<_> = half_credentials
+            .validate()
+            .unwrap_err()
+            .iter()
+            .map(|e| e.key)
+            .collect();
+        assert_eq!(keys, ["blob_s3_secret_access_key"]);
     }
 
     #[test]

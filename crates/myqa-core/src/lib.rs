@@ -11,6 +11,7 @@ pub mod capture;
 pub mod config;
 pub mod error_code;
 pub mod job;
+pub mod liveness;
 pub mod network;
 pub mod organisation;
 pub mod permission;

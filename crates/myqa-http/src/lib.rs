@@ -1,14 +1,17 @@
 //! The MyQA HTTP API.
 //!
-//! The path of a request: request context (id, span) → panic guard → CORS →
-//! routing → handler, whose extractors authenticate and authorise from the
-//! head before any body is read. Errors become responses in [`error`] only.
+//! The path of a request: request context (id, span) → request metrics →
+//! shutdown guard (in-flight count, cut-off at the deadline) → panic guard →
+//! CORS → routing → handler, whose extractors authenticate and authorise from
+//! the head before any body is read. Errors become responses in [`error`] only.
 
 pub mod admission;
 pub mod auth;
 pub mod envelope;
 pub mod error;
 pub mod extract;
+pub mod lifecycle;
+pub mod metrics;
 pub mod openapi;
 pub mod quota;
 pub mod request_context;
@@ -41,6 +44,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
+        .routes(routes!(metrics::metrics))
         .routes(routes!(standards::list_standards))
         .routes(routes!(standards::get_standard))
         .routes(routes!(standards::list_clauses))
@@ -65,6 +69,9 @@ pub fn router(state: AppState) -> Router {
 /// The application with `extra` routes mounted behind the same middleware
 /// (tests mount a panicking handler this way to prove the panic guard).
 pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
+    if state.settings.metrics_enabled {
+        metrics::install();
+    }
     let (api, document) = api();
     let cors = cors_layer(&state.settings.cors_origins);
     let body_limit = state.settings.json_body_limit;
@@ -78,21 +85,35 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .layer(axum::middleware::from_fn(quota::rate_limit_headers))
         .layer(cors)
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            lifecycle::track,
+        ))
+        .layer(axum::middleware::from_fn(metrics::track_requests))
         .layer(axum::middleware::from_fn(request_context::request_context))
         .with_state(state)
 }
 
-/// The routes a worker process serves: health and readiness only.
+/// The routes a worker process serves: health, readiness and metrics.
 pub fn operations_router(state: AppState) -> Router {
+    if state.settings.metrics_enabled {
+        metrics::install();
+    }
     let (api, _) = OpenApiRouter::<AppState>::new()
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
+        .routes(routes!(metrics::metrics))
         .split_for_parts();
     Router::new()
         .merge(api)
         .fallback(fallback::not_found)
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            lifecycle::track,
+        ))
+        .layer(axum::middleware::from_fn(metrics::track_requests))
         .layer(axum::middleware::from_fn(request_context::request_context))
         .with_state(state)
 }

@@ -20,7 +20,7 @@ use crate::error::ErrorEnvelope;
         (name = "captureiq", description = "Audit and meeting analysis"),
         (name = "snapreport", description = "Evidence grading"),
         (name = "usage", description = "Coin balance and consumption"),
-        (name = "operations", description = "Health and readiness, without authentication"),
+        (name = "operations", description = "Health, readiness and metrics, without authentication"),
     )
 )]
 pub struct ApiDoc;

@@ -25,6 +25,8 @@ pub struct HttpSettings {
     pub job_poll_interval: Duration,
     /// Whether a transcription provider is configured (audio accepted).
     pub transcription_enabled: bool,
+    /// Whether `/metrics` is served (and the recorder installed).
+    pub metrics_enabled: bool,
 }
 
 impl From<&Config> for HttpSettings {
@@ -40,6 +42,7 @@ impl From<&Config> for HttpSettings {
             },
             job_poll_interval: config.job_poll_interval,
             transcription_enabled: config.transcription_provider != TranscriptionProvider::None,
+            metrics_enabled: config.metrics_enabled,
         }
     }
 }
@@ -55,6 +58,9 @@ pub struct AppState {
     pub resolver: Arc<dyn Resolve>,
     /// Where uploads are streamed to.
     pub blobs: BlobStore,
+    /// Requests in flight, shutdown and worker liveness, for graceful
+    /// shutdown and `/readyz`.
+    pub lifecycle: Arc<crate::lifecycle::Lifecycle>,
 }
 
 impl AppState {
@@ -101,6 +107,7 @@ impl AppState {
             standards_list: Arc::default(),
             resolver,
             blobs,
+            lifecycle: Arc::default(),
         })
     }
 }

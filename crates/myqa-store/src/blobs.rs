@@ -1,7 +1,9 @@
 //! Uploaded inputs (recordings, files): written as a stream, read back by the
 //! worker, deleted when their job ends. One interface — `object_store` — over
-//! a local directory (the embedded default) and S3-compatible storage.
+//! a local directory (the embedded default) and S3-compatible storage, where
+//! every key lives under the configured prefix.
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,10 +11,13 @@ use std::sync::Arc;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
-use myqa_core::config::BlobLocation;
+use myqa_core::config::{BlobLocation, S3Bucket};
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
+use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
+use secrecy::ExposeSecret;
 use uuid::Uuid;
 
 /// Where a job's inputs live: `inputs/{job_id}/{name}`.
@@ -34,7 +39,7 @@ pub enum BlobError {
     #[error("blob storage: {0}")]
     Io(#[from] std::io::Error),
     #[error("blob storage: {0}")]
-    Unsupported(String),
+    Config(String),
 }
 
 pub type BlobResult<T> = Result<T, BlobError>;
@@ -56,16 +61,19 @@ impl std::fmt::Debug for BlobStore {
 }
 
 /// A blob being written. Dropped before [`BlobWriter::finish`], it leaves
-/// nothing behind (the local store deletes its staging file).
+/// nothing behind: the upload is aborted in the background (the local store
+/// deletes its staging file, S3 discards the parts sent so far).
 pub struct BlobWriter {
-    writer: WriteMultipart,
+    /// `None` once finished or aborted.
+    writer: Option<WriteMultipart>,
     written: u64,
 }
 
 impl BlobWriter {
     pub async fn write(&mut self, bytes: &[u8]) -> BlobResult<()> {
-        self.writer.wait_for_capacity(PARTS_IN_FLIGHT).await?;
-        self.writer.write(bytes);
+        let writer = self.writer.as_mut().expect("a blob writer in use");
+        writer.wait_for_capacity(PARTS_IN_FLIGHT).await?;
+        writer.write(bytes);
         self.written += bytes.len() as u64;
         Ok(())
     }
@@ -74,14 +82,35 @@ impl BlobWriter {
         self.written
     }
 
-    pub async fn finish(self) -> BlobResult<u64> {
-        self.writer.finish().await?;
+    /// Completes the blob. A failure aborts the upload.
+    pub async fn finish(mut self) -> BlobResult<u64> {
+        let writer = self.writer.take().expect("a blob writer in use");
+        writer.finish().await?;
         Ok(self.written)
     }
 
-    pub async fn abort(self) {
-        if let Err(e) = self.writer.abort().await {
-            tracing::warn!(error = %e, "cannot abort a blob upload");
+    pub async fn abort(mut self) {
+        if let Some(writer) = self.writer.take() {
+            abort(writer).await;
+        }
+    }
+}
+
+async fn abort(writer: WriteMultipart) {
+    if let Err(e) = writer.abort().await {
+        tracing::warn!(error = %e, "cannot abort a blob upload");
+    }
+}
+
+impl Drop for BlobWriter {
+    /// A request that ends mid-upload (the client went away) drops its
+    /// writer: abort the multipart upload rather than leave its parts in the
+    /// bucket.
+    fn drop(&mut self) {
+        if let Some(writer) = self.writer.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(abort(writer));
         }
     }
 }
@@ -106,10 +135,7 @@ impl BlobStore {
                     description: format!("file://{}", dir.display()),
                 })
             }
-            BlobLocation::S3 { .. } => Err(BlobError::Unsupported(
-                "s3:// blob storage is not available in this build yet; use a file:// directory"
-                    .into(),
-            )),
+            BlobLocation::S3(s3) => open_s3(s3),
         }
     }
 
@@ -127,7 +153,7 @@ impl BlobStore {
     pub async fn writer(&self, key: &str) -> BlobResult<BlobWriter> {
         let upload = self.store.put_multipart(&Path::from(key)).await?;
         Ok(BlobWriter {
-            writer: WriteMultipart::new_with_chunk_size(upload, PART_SIZE),
+            writer: Some(WriteMultipart::new_with_chunk_size(upload, PART_SIZE)),
             written: 0,
         })
     }
@@ -187,7 +213,7 @@ impl BlobStore {
 
     /// Jobs that have inputs stored, with the time the newest was written.
     pub async fn jobs_with_inputs(&self) -> BlobResult<Vec<(Uuid, DateTime<Utc>)>> {
-        let mut jobs: Vec<(Uuid, DateTime<Utc>)> = Vec::new();
+        let mut jobs: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
         let mut listing = self.store.list(Some(&Path::from(INPUTS)));
         while let Some(meta) = listing.next().await {
             let meta = meta?;
@@ -199,19 +225,132 @@ impl BlobStore {
             else {
                 continue;
             };
-            match jobs.iter_mut().find(|(j, _)| *j == id) {
-                Some((_, at)) => *at = (*at).max(meta.last_modified),
-                None => jobs.push((id, meta.last_modified)),
-            }
+            let at = jobs.entry(id).or_insert(meta.last_modified);
+            *at = (*at).max(meta.last_modified);
         }
-        Ok(jobs)
+        Ok(jobs.into_iter().collect())
+    }
+
+    /// Asks the store for the first page of its inputs' listing (one request
+    /// on S3): an error says why the store cannot be used (unreachable, no
+    /// such bucket, credentials refused). For `/readyz`.
+    pub async fn check(&self) -> BlobResult<()> {
+        self.store
+            .list(Some(&Path::from(INPUTS)))
+            .next()
+            .await
+            .transpose()?;
+        Ok(())
     }
 
     /// Whether the store answers (for `/readyz`).
     pub async fn is_ready(&self) -> bool {
-        self.store
-            .list_with_delimiter(Some(&Path::from(INPUTS)))
-            .await
-            .is_ok()
+        self.check().await.is_ok()
+    }
+}
+
+/// An S3-compatible bucket: what the configuration leaves unset comes from
+/// the `AWS_*` environment variables (credentials, session token, region,
+/// endpoint), then from the instance's role.
+fn open_s3(s3: &S3Bucket) -> BlobResult<BlobStore> {
+    // The workspace's reqwest brings rustls without a crypto provider: the
+    // process uses ring (installing it twice is harmless).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut builder = AmazonS3Builder::from_env().with_bucket_name(&s3.bucket);
+    if let Some(region) = &s3.region {
+        builder = builder.with_region(region);
+    }
+    if let (Some(id), Some(secret)) = (&s3.access_key_id, &s3.secret_access_key) {
+        builder = builder
+            .with_access_key_id(id.expose_secret())
+            .with_secret_access_key(secret.expose_secret());
+    }
+    let endpoint = s3
+        .endpoint
+        .clone()
+        .or_else(|| builder.get_config_value(&AmazonS3ConfigKey::S3Endpoint))
+        .or_else(|| builder.get_config_value(&AmazonS3ConfigKey::Endpoint))
+        .map(|e| e.trim_end_matches('/').to_owned());
+    // object_store takes a custom endpoint as the bucket's own URL when
+    // virtual-hosted: name the bucket in the host ourselves.
+    let bucket_endpoint = match (&endpoint, s3.path_style) {
+        (Some(endpoint), false) => Some(virtual_hosted_endpoint(endpoint, &s3.bucket)?),
+        (endpoint, _) => endpoint.clone(),
+    };
+    builder = builder.with_virtual_hosted_style_request(!s3.path_style);
+    if let Some(url) = &bucket_endpoint {
+        // The S3 endpoint wins over a generic one from the environment.
+        builder = builder
+            .with_endpoint(url)
+            .with_config(AmazonS3ConfigKey::S3Endpoint, url);
+    }
+    if s3.allow_http {
+        builder = builder.with_allow_http(true);
+    }
+    let bucket: Arc<dyn ObjectStore> = Arc::new(builder.build()?);
+    let store: Arc<dyn ObjectStore> = if s3.prefix.is_empty() {
+        bucket
+    } else {
+        Arc::new(PrefixStore::new(bucket, Path::from(s3.prefix.as_str())))
+    };
+    let mut description = format!("s3://{}/{}", s3.bucket, s3.prefix);
+    if let Some(endpoint) = &endpoint {
+        description.push_str(&format!(
+            " at {}",
+            myqa_core::config::mask_url_password(endpoint)
+        ));
+    }
+    description.push_str(if s3.path_style {
+        " (path-style)"
+    } else {
+        " (virtual-hosted)"
+    });
+    Ok(BlobStore {
+        store,
+        local_root: None,
+        description,
+    })
+}
+
+/// `https://s3.example.com` → `https://bucket.s3.example.com`: the bucket
+/// names the host. An endpoint already naming the bucket is kept.
+fn virtual_hosted_endpoint(endpoint: &str, bucket: &str) -> BlobResult<String> {
+    let mut url = url::Url::parse(endpoint)
+        .map_err(|e| BlobError::Config(format!("blob_s3_endpoint `{endpoint}`: {e}")))?;
+    let host = match url.host() {
+        Some(url::Host::Domain(host)) => host.to_owned(),
+        _ => {
+            return Err(BlobError::Config(format!(
+                "blob_s3_endpoint `{endpoint}` has no host name to put the bucket in; set blob_s3_path_style"
+            )));
+        }
+    };
+    if !host.starts_with(&format!("{bucket}.")) {
+        url.set_host(Some(&format!("{bucket}.{host}")))
+            .map_err(|e| BlobError::Config(format!("bucket `{bucket}` in a host name: {e}")))?;
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn virtual_hosted_endpoints_name_the_bucket_in_the_host() {
+        assert_eq!(
+            virtual_hosted_endpoint("https://s3.example.com", "media").unwrap(),
+            "https://media.s3.example.com"
+        );
+        assert_eq!(
+            virtual_hosted_endpoint("https://minio.internal:9000/", "media").unwrap(),
+            "https://media.minio.internal:9000"
+        );
+        assert_eq!(
+            virtual_hosted_endpoint("https://media.s3.example.com", "media").unwrap(),
+            "https://media.s3.example.com"
+        );
+        let error = virtual_hosted_endpoint("http://127.0.0.1:9000", "media").unwrap_err();
+        assert!(error.to_string().contains("blob_s3_path_style"), "{error}");
     }
 }

@@ -410,6 +410,44 @@ impl Store {
         Ok(requeued)
     }
 
+    /// Gives a running job back to the queue at once because its worker is
+    /// shutting down: any worker may claim it now, without waiting for the
+    /// lease to lapse, and is woken to do so. The interrupted attempt does
+    /// not count towards the attempt limit. False when the job is no longer
+    /// this worker's (cancelled, or taken over) — nothing is changed then.
+    pub async fn release_job(
+        &self,
+        id: Uuid,
+        worker: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let released = on_db!(self, |pool, backend| {
+            let mut tx = begin_write!(pool, backend)?;
+            let released = sqlx::query(
+                "UPDATE jobs SET state = 'queued', available_at = $3, lease_owner = NULL,
+                     lease_expires_at = NULL,
+                     attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END
+                 WHERE id = $1 AND lease_owner = $2 AND state = 'running'",
+            )
+            .bind(id)
+            .bind(worker)
+            .bind(DbTime(now))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if released {
+                pg_notify!(&mut *tx, backend, JOBS_QUEUED, "");
+            }
+            tx.commit().await?;
+            released
+        });
+        if released {
+            self.events.job_queued();
+        }
+        Ok(released)
+    }
+
     /// Ends a job in one transaction: its outcome, the ledger entry and coin
     /// charge (completed only), and its webhook. False — and nothing written —
     /// when the job is no longer this worker's (cancelled or taken over), so

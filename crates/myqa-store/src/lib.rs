@@ -14,11 +14,13 @@ mod deliveries;
 mod events;
 mod fetch;
 mod jobs;
+mod leader;
 mod migrations;
 mod organisations;
 mod quotas;
 mod revisions;
 mod standards;
+mod stats;
 mod usage;
 
 use std::path::Path;
@@ -42,6 +44,7 @@ pub use jobs::{
 };
 pub use revisions::{RevisionWatcher, Revisions};
 pub use standards::InstallOutcome;
+pub use stats::JobStats;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -30,6 +30,11 @@ const SQLITE: &[Embedded] = &[
         "quotas",
         include_str!("../migrations/sqlite/0004_quotas.sql"),
     ),
+    (
+        5,
+        "leader",
+        include_str!("../migrations/sqlite/0005_leader.sql"),
+    ),
 ];
 
 const POSTGRES: &[Embedded] = &[
@@ -52,6 +57,11 @@ const POSTGRES: &[Embedded] = &[
         4,
         "quotas",
         include_str!("../migrations/postgres/0004_quotas.sql"),
+    ),
+    (
+        5,
+        "leader",
+        include_str!("../migrations/postgres/0005_leader.sql"),
     ),
 ];
 

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
-use myqa_core::callback::{CallbackPolicy, CallbackUrl, check_resolved};
+use myqa_core::callback::{CallbackError, CallbackPolicy, CallbackUrl, check_resolved};
 use myqa_core::error_code::error_chain;
 use reqwest::dns::{Addrs, Name, Resolving};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
@@ -23,6 +23,9 @@ pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct AttemptReport {
     pub status: Option<u16>,
     pub error: Option<String>,
+    /// The callback rules refused the target (a forbidden address, before or
+    /// after resolution): nothing was sent.
+    pub blocked: bool,
 }
 
 impl AttemptReport {
@@ -40,8 +43,35 @@ impl AttemptReport {
         Self {
             status: None,
             error: Some(error.to_string()),
+            blocked: false,
         }
     }
+
+    fn refused(error: &CallbackError) -> Self {
+        Self {
+            blocked: blocks(error),
+            ..Self::failed(format!("callback_url {error}"))
+        }
+    }
+}
+
+/// Whether a callback error is the SSRF guard's refusal (rather than, say, a
+/// name that does not resolve).
+fn blocks(error: &CallbackError) -> bool {
+    !matches!(error, CallbackError::Unresolvable(_))
+}
+
+/// The guard's refusal inside a failed request's chain of causes: the
+/// [`CheckingResolver`] returns it through reqwest and hyper.
+fn refusal_in<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a CallbackError> {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if let Some(refusal) = e.downcast_ref::<CallbackError>() {
+            return Some(refusal);
+        }
+        cause = e.source();
+    }
+    None
 }
 
 struct CheckingResolver {
@@ -99,7 +129,7 @@ impl WebhookClient {
     ) -> AttemptReport {
         // Literal addresses never reach the resolver: check them here.
         if let Err(e) = CallbackUrl::parse(url, self.policy) {
-            return AttemptReport::failed(format!("callback_url {e}"));
+            return AttemptReport::refused(&e);
         }
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -131,8 +161,12 @@ impl WebhookClient {
             Ok(response) => AttemptReport {
                 status: Some(response.status().as_u16()),
                 error: None,
+                blocked: false,
             },
-            Err(e) => AttemptReport::failed(error_chain(&e)),
+            Err(e) => AttemptReport {
+                blocked: refusal_in(&e).is_some_and(blocks),
+                ..AttemptReport::failed(error_chain(&e))
+            },
         }
     }
 }
@@ -145,4 +179,41 @@ pub fn install_crypto_provider() {
         // Another part of the process may have installed one already.
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::IpAddr;
+
+    use super::*;
+    use crate::StaticResolver;
+
+    fn client(resolver: StaticResolver) -> WebhookClient {
+        WebhookClient::new(Arc::new(resolver), CallbackPolicy { insecure: false }).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_name_resolving_to_a_forbidden_address_is_blocked() {
+        let resolver = StaticResolver::new();
+        resolver.set("rebind.test", &["127.0.0.1".parse::<IpAddr>().unwrap()]);
+        let report = client(resolver)
+            .send("https://rebind.test/hook", "msg_1", None, "{}", 0)
+            .await;
+        assert_eq!(report.status, None);
+        assert!(report.blocked, "{report:?}");
+    }
+
+    #[tokio::test]
+    async fn a_literal_forbidden_address_is_blocked_and_an_unknown_name_is_not() {
+        let client = client(StaticResolver::new());
+        let literal = client
+            .send("https://10.0.0.1/hook", "msg_1", None, "{}", 0)
+            .await;
+        assert!(literal.blocked, "{literal:?}");
+        let unknown = client
+            .send("https://nowhere.test/hook", "msg_1", None, "{}", 0)
+            .await;
+        assert!(!unknown.blocked, "{unknown:?}");
+        assert!(unknown.error.is_some());
+    }
 }

@@ -5,6 +5,7 @@ use std::time::Instant;
 use myqa_ai::CaptureInput;
 use myqa_core::capture::{CaptureJob, CaptureResult, CaptureSource, normalize_category};
 
+use crate::metrics::{CallKind, ProviderCall};
 use crate::pipeline::{PipelineError, PipelineOutput, Pipelines};
 
 pub(crate) async fn run(
@@ -34,6 +35,7 @@ pub(crate) async fn run(
             )
         }
     };
+    let call = ProviderCall::start(pipelines.analyzer.provider(), CallKind::Capture);
     let analysis = pipelines
         .analyzer
         .analyze_capture(&CaptureInput {
@@ -42,7 +44,9 @@ pub(crate) async fn run(
             session_type: job.session_type,
             language,
         })
-        .await?;
+        .await;
+    call.analysed(&analysis, |a| a.token_usage);
+    let analysis = analysis?;
 
     // Whatever the provider returned, categories belong to the session type
     // and display_order counts 1…n.

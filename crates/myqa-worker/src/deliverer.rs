@@ -25,6 +25,7 @@ pub(crate) async fn run(
     settings: Arc<WorkerSettings>,
     worker: String,
     stop: watch::Receiver<bool>,
+    heartbeat: myqa_core::liveness::Heartbeat,
 ) {
     crate::claim_loop(
         "webhook deliveries",
@@ -33,6 +34,7 @@ pub(crate) async fn run(
         CONCURRENT_DELIVERIES,
         settings.poll,
         stop,
+        heartbeat,
         || {
             let now = Utc::now();
             store.claim_delivery(&worker, now, now + DELIVERY_LEASE)
@@ -80,6 +82,17 @@ async fn deliver(
             None => AttemptResult::GaveUp,
         }
     };
+    crate::metrics::webhook_attempt(if report.is_success() {
+        "delivered"
+    } else if report.blocked {
+        "blocked"
+    } else if report.is_gone() {
+        "gone"
+    } else if matches!(result, AttemptResult::RetryAt(_)) {
+        "failed_retryable"
+    } else {
+        "failed_final"
+    });
     tracing::info!(
         job_id = %d.job_id,
         webhook_id = %d.id,

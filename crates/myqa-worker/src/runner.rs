@@ -23,27 +23,30 @@ pub(crate) async fn run(
     pipelines: Pipelines,
     settings: Arc<WorkerSettings>,
     worker: String,
-    stop: watch::Receiver<bool>,
+    running: crate::Running,
 ) {
+    let _slots = crate::metrics::Slots::open(settings.concurrency);
     crate::claim_loop(
         "jobs",
         &store,
         Events::job_queued_signal,
         settings.concurrency,
         settings.poll,
-        stop,
+        running.stop,
+        running.heartbeat,
         || {
             let now = Utc::now();
             store.claim_job(&worker, now, now + lease(&settings))
         },
         |job| {
-            let (store, pipelines, settings, worker) = (
+            let (store, pipelines, settings, worker, release) = (
                 store.clone(),
                 pipelines.clone(),
                 settings.clone(),
                 worker.clone(),
+                running.release.clone(),
             );
-            async move { process(&store, &pipelines, &settings, &worker, job).await }
+            async move { process(&store, &pipelines, &settings, &worker, release, job).await }
         },
     )
     .await
@@ -60,8 +63,10 @@ async fn process(
     pipelines: &Pipelines,
     settings: &WorkerSettings,
     worker: &str,
+    release: watch::Receiver<bool>,
     job: ClaimedJob,
 ) {
+    let _busy = crate::metrics::Busy::start();
     let span = tracing::info_span!(
         "job",
         job_id = %job.id,
@@ -70,7 +75,7 @@ async fn process(
         product = job.product.as_str(),
         attempt = job.attempts,
     );
-    process_in_span(store, pipelines, settings, worker, job)
+    process_in_span(store, pipelines, settings, worker, release, job)
         .instrument(span)
         .await;
 }
@@ -80,6 +85,7 @@ async fn process_in_span(
     pipelines: &Pipelines,
     settings: &WorkerSettings,
     worker: &str,
+    release: watch::Receiver<bool>,
     job: ClaimedJob,
 ) {
     let outcome = if job.attempts > MAX_ATTEMPTS {
@@ -87,9 +93,24 @@ async fn process_in_span(
         tracing::warn!("job abandoned after {MAX_ATTEMPTS} attempts");
         Some(Outcome::Failed(processing_error()))
     } else {
-        match run_with_lease(store, pipelines, settings, worker, &job).await {
+        match run_with_lease(store, pipelines, settings, worker, release, &job).await {
             Leased::Lost => {
                 tracing::info!("job cancelled or taken over; result discarded");
+                None
+            }
+            Leased::Released => {
+                // The pipeline was dropped before this, so nothing of this
+                // attempt can be recorded after it.
+                match store.release_job(job.id, worker, Utc::now()).await {
+                    Ok(true) => tracing::info!(
+                        "shutting down: job interrupted and its lease released for another worker"
+                    ),
+                    Ok(false) => tracing::info!("job cancelled or taken over; result discarded"),
+                    Err(e) => tracing::warn!(
+                        error = %e,
+                        "shutting down: cannot release the job's lease; it is taken again when the lease lapses"
+                    ),
+                }
                 None
             }
             Leased::Done(Ok(output)) => Some(Outcome::Completed {
@@ -102,6 +123,7 @@ async fn process_in_span(
             Leased::Done(Err(PipelineError::Retryable(message))) if job.attempts < MAX_ATTEMPTS => {
                 let backoff = Duration::from_secs(2u64.pow(job.attempts as u32 * 2).min(300));
                 tracing::warn!(error = %message, ?backoff, "job failed; will retry");
+                crate::metrics::job_retried(job.product);
                 let at = Utc::now() + chrono::Duration::from_std(backoff).unwrap_or_default();
                 if let Err(e) = store.requeue_job(job.id, worker, at).await {
                     tracing::error!(error = %e, "cannot requeue job");
@@ -131,14 +153,19 @@ enum Leased<T> {
     /// The lease could not be renewed: someone else owns the job now, or its
     /// client cancelled it.
     Lost,
+    /// The process is shutting down and its deadline came first: the job is
+    /// to be given back.
+    Released,
 }
 
-/// Runs the pipeline while renewing the lease every third of its length.
+/// Runs the pipeline while renewing the lease every third of its length,
+/// until it ends, the lease is lost, or `release` turns true.
 async fn run_with_lease(
     store: &Store,
     pipelines: &Pipelines,
     settings: &WorkerSettings,
     worker: &str,
+    mut release: watch::Receiver<bool>,
     job: &ClaimedJob,
 ) -> Leased<Result<crate::pipeline::PipelineOutput, PipelineError>> {
     let renew_every = settings.lease / 3;
@@ -157,6 +184,9 @@ async fn run_with_lease(
         }
     };
     tokio::select! {
+        // A deadline that passed before the job started wins over its result.
+        biased;
+        () = crate::released(&mut release) => Leased::Released,
         result = pipelines.run(job) => Leased::Done(result),
         () = renewals => Leased::Lost,
     }
@@ -207,6 +237,16 @@ async fn finish(
                     Outcome::Failed(_) => "failed",
                 },
                 "job finished"
+            );
+            let (completed, coins) = match &outcome {
+                Outcome::Completed { charge, .. } => (true, charge.coins),
+                Outcome::Failed(_) => (false, 0),
+            };
+            crate::metrics::job_finished(
+                job.product,
+                completed,
+                coins,
+                finished_at - job.created_at,
             );
             // Inputs go as soon as the job ends (SPEC §7); the janitor sweeps
             // up if this fails.

@@ -16,6 +16,7 @@ use myqa_core::snapreport::{
 use myqa_media::{ImageLimits, PdfLimits};
 use myqa_store::BlobStore;
 
+use crate::metrics::{CallKind, ProviderCall};
 use crate::pipeline::{PipelineError, PipelineOutput, Pipelines};
 
 /// Bounds on reading evidence files.
@@ -305,6 +306,7 @@ pub(crate) async fn run(
         reports.push(normalised.report);
     }
 
+    let call = ProviderCall::start(pipelines.analyzer.provider(), CallKind::Grading);
     let analysis = pipelines
         .analyzer
         .grade_evidence(&GradingInput {
@@ -313,7 +315,9 @@ pub(crate) async fn run(
             language: job.language,
             evidence: usable,
         })
-        .await?;
+        .await;
+    call.analysed(&analysis, |a| a.token_usage);
+    let analysis = analysis?;
     for (index, why) in analysis.ignored {
         if let Some(report) = reports
             .get_mut(index)

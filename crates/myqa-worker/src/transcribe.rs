@@ -17,6 +17,7 @@ use myqa_media::{AudioChunk, ChunkPlan, MediaError};
 use myqa_store::BlobStore;
 use tokio::sync::mpsc;
 
+use crate::metrics::{CallKind, ProviderCall};
 use crate::pipeline::PipelineError;
 
 /// How recordings are cut and sent.
@@ -106,10 +107,12 @@ pub(crate) async fn transcribe(
             .map(|chunk| {
                 let transcriber = transcriber.clone();
                 async move {
+                    let call = ProviderCall::start(transcriber.provider(), CallKind::Transcription);
                     let text = transcriber
                         .transcribe(Bytes::from(chunk.wav), language)
-                        .await?;
-                    Ok::<_, PipelineError>((chunk.offset_ms, text))
+                        .await;
+                    call.transcribed(&text);
+                    Ok::<_, PipelineError>((chunk.offset_ms, text?))
                 }
             })
             .buffered(settings.concurrency.max(1))

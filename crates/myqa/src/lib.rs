@@ -31,6 +31,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             config::print_check(&loaded);
             Ok(())
         }
+        Command::Probe { url } => probe(&url).await,
         Command::Admin { command } => {
             telemetry::init_quiet();
             let store = open_store(
@@ -46,6 +47,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             result
         }
     }
+}
+
+/// `myqa probe`: a GET within five seconds that must answer 200.
+async fn probe(url: &str) -> anyhow::Result<()> {
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()?;
+    let status = client
+        .get(url)
+        .send()
+        .await
+        .with_context(|| format!("{url} does not answer"))?
+        .status();
+    anyhow::ensure!(status.is_success(), "{url} answered {status}");
+    Ok(())
 }
 
 /// Connects, migrates and installs the shipped standards: what every entry

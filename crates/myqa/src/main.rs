@@ -15,7 +15,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(myqa::run(cli)) {
+    let outcome = runtime.block_on(myqa::run(cli));
+    // Blocking work still running (an analysis whose job was released at
+    // shutdown) is not waited for.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

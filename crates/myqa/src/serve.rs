@@ -1,5 +1,16 @@
 //! `myqa serve`: the HTTP API, the workers (job runner, webhook deliverer,
-//! janitor), or both, by role.
+//! janitor), or both, by role — and their graceful shutdown.
+//!
+//! On the first SIGTERM or SIGINT the process stops accepting connections and
+//! `/readyz` answers 503. Requests in flight may finish until
+//! `shutdown_timeout` after the signal; the workers keep claiming jobs while
+//! requests are in flight (a sync request of this process may be waiting for
+//! one), then claim nothing more, and the jobs they run may finish until the
+//! same deadline. At the deadline, requests still running are answered 503
+//! (a sync request's job is cancelled, as when its client leaves) and jobs
+//! still running are abandoned and released: queued again at once, so another
+//! worker takes them without waiting for their lease to lapse. A second
+//! signal exits at once.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -8,13 +19,14 @@ use std::time::Duration;
 use anyhow::Context;
 use myqa_core::callback::CallbackPolicy;
 use myqa_core::config::Config;
+use myqa_http::lifecycle::Lifecycle;
 use myqa_http::{AppState, HttpSettings};
 use myqa_media::ChunkPlan;
 use myqa_store::{BlobStore, PoolOptions, Store};
 use myqa_webhook::{Resolve, SystemResolver, WebhookClient};
-use myqa_worker::{AudioSettings, WorkerSettings};
+use myqa_worker::{AudioSettings, Control, WorkerSettings};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 
 use crate::admin;
@@ -46,7 +58,14 @@ pub struct Application {
     blobs: BlobStore,
     workers: JoinSet<()>,
     stop_workers: watch::Sender<bool>,
+    release_jobs: watch::Sender<bool>,
+    lifecycle: Arc<Lifecycle>,
+    shutdown_timeout: Duration,
 }
+
+/// After the deadline: how long the requests cut off get to send their 503
+/// and close, and the workers to release their jobs and stop.
+const AFTER_DEADLINE: Duration = Duration::from_secs(10);
 
 impl Application {
     pub async fn build(config: &Config, role: Role) -> anyhow::Result<Application> {
@@ -80,14 +99,23 @@ impl Application {
             blobs.clone(),
         )
         .await?;
+        let lifecycle = state.lifecycle.clone();
         let router = match role {
             Role::Worker => myqa_http::operations_router(state),
             Role::Api | Role::All => myqa_http::router_with(state, overrides.routes),
         };
         let (stop_workers, stop) = watch::channel(false);
+        let (release_jobs, release) = watch::channel(false);
         let workers = match role {
             Role::Api => JoinSet::new(),
-            Role::Worker | Role::All => spawn_workers(config, &store, &blobs, resolver, stop)?,
+            Role::Worker | Role::All => {
+                let control = Control {
+                    stop,
+                    release,
+                    liveness: lifecycle.liveness.clone(),
+                };
+                spawn_workers(config, &store, &blobs, resolver, control)?
+            }
         };
         let listener = TcpListener::bind(config.bind)
             .await
@@ -99,6 +127,9 @@ impl Application {
             blobs,
             workers,
             stop_workers,
+            release_jobs,
+            lifecycle,
+            shutdown_timeout: config.shutdown_timeout,
         })
     }
 
@@ -116,8 +147,13 @@ impl Application {
         &self.blobs
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish
-    /// and stops the workers.
+    /// Requests in flight, shutdown state and worker liveness.
+    pub fn lifecycle(&self) -> &Arc<Lifecycle> {
+        &self.lifecycle
+    }
+
+    /// Serves until `shutdown` completes, then shuts down gracefully (see the
+    /// module documentation) within `shutdown_timeout`.
     pub async fn run_until(
         mut self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -125,14 +161,100 @@ impl Application {
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await;
-        let _ = self.stop_workers.send(true);
-        while self.workers.join_next().await.is_some() {}
+        let (signalled_tx, mut signalled) = oneshot::channel::<()>();
+        let lifecycle = self.lifecycle.clone();
+        // `/readyz` turns 503, then the listener closes, as soon as
+        // `shutdown` completes.
+        let server = axum::serve(self.listener, service)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                lifecycle.begin_shutdown();
+                let _ = signalled_tx.send(());
+            })
+            .into_future();
+        tokio::pin!(server);
+        let mut served = None;
+        tokio::select! {
+            result = &mut server => served = Some(result),
+            Ok(()) = &mut signalled => {}
+        }
+        let deadline = tokio::time::Instant::now() + self.shutdown_timeout;
+        self.lifecycle.begin_shutdown();
+        tracing::info!(
+            requests = self.lifecycle.in_flight(),
+            timeout = ?self.shutdown_timeout,
+            "shutting down: no new connections; draining the requests in flight"
+        );
+        let served = match served {
+            Some(result) => result,
+            None => match tokio::time::timeout_at(deadline, &mut server).await {
+                Ok(result) => result,
+                Err(_) => {
+                    tracing::warn!(
+                        requests = self.lifecycle.in_flight(),
+                        "shutdown deadline passed: answering the requests still in flight with 503"
+                    );
+                    self.lifecycle.cut_off();
+                    tokio::time::timeout(AFTER_DEADLINE, &mut server)
+                        .await
+                        .unwrap_or(Ok(()))
+                }
+            },
+        };
+        tracing::info!("requests drained");
+        drain_workers(
+            &mut self.workers,
+            &self.stop_workers,
+            &self.release_jobs,
+            deadline,
+        )
+        .await;
         self.store.close().await;
+        tracing::info!("shutdown complete");
         Ok(served?)
     }
+}
+
+/// Stops claiming, lets running jobs finish until `deadline`, then releases
+/// the leases of those still running.
+async fn drain_workers(
+    workers: &mut JoinSet<()>,
+    stop: &watch::Sender<bool>,
+    release: &watch::Sender<bool>,
+    deadline: tokio::time::Instant,
+) {
+    let _ = stop.send(true);
+    if workers.is_empty() {
+        return;
+    }
+    if tokio::time::Instant::now() < deadline {
+        tracing::info!(
+            "stopping the workers: no new jobs; running jobs may finish until the deadline"
+        );
+    }
+    if tokio::time::timeout_at(deadline, join_all(workers))
+        .await
+        .is_ok()
+    {
+        tracing::info!("workers stopped");
+        return;
+    }
+    tracing::warn!("shutdown deadline passed: releasing the leases of the jobs still running");
+    let _ = release.send(true);
+    if tokio::time::timeout(AFTER_DEADLINE, join_all(workers))
+        .await
+        .is_ok()
+    {
+        tracing::info!("workers stopped; leases released");
+    } else {
+        tracing::warn!("workers did not stop in time; abandoning them");
+        workers.abort_all();
+    }
+}
+
+/// Waits for every task of `workers` (cancel-safe: may be called again).
+async fn join_all(workers: &mut JoinSet<()>) {
+    while workers.join_next().await.is_some() {}
 }
 
 /// Starts the job runner, webhook deliverer and janitor of this process.
@@ -141,7 +263,7 @@ pub fn spawn_workers(
     store: &Store,
     blobs: &BlobStore,
     resolver: Arc<dyn Resolve>,
-    stop: watch::Receiver<bool>,
+    control: Control,
 ) -> anyhow::Result<JoinSet<()>> {
     let analyzer = crate::providers::analyzer(config)?;
     let audio = AudioSettings {
@@ -167,7 +289,7 @@ pub fn spawn_workers(
         audio,
         webhooks,
         worker_settings(config),
-        stop,
+        control,
     ))
 }
 
@@ -179,6 +301,7 @@ fn worker_settings(config: &Config) -> WorkerSettings {
         retention: config.job_retention,
         retry_schedule: config.webhook_retry_schedule.clone(),
         janitor_interval: config.janitor_interval,
+        orphan_grace: config.blob_orphan_grace,
         rates: config.rates(),
     }
 }
@@ -196,54 +319,94 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
             None => tracing::info!("bootstrap skipped: the database already holds organisations"),
         }
     }
+    // Registered before the server says it listens: a signal from then on
+    // shuts it down gracefully.
+    let first_signal = watch_signals().context("cannot install the signal handlers")?;
     tracing::info!(
         address = %app.local_addr(),
         backend = ?app.store().backend(),
         role = ?args.role,
         workers = config.workers,
+        shutdown_timeout = ?config.shutdown_timeout,
         "MyQA listening"
     );
-    // In-flight requests get `shutdown_timeout` after the signal; then the
-    // process exits whatever is still open.
-    let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = app.run_until(async move {
-        shutdown_signal().await;
-        let _ = signalled_tx.send(());
+    app.run_until(async move {
+        let _ = first_signal.await;
+    })
+    .await
+}
+
+/// A shutdown signal: SIGTERM or SIGINT (Ctrl-C).
+struct Signal {
+    name: &'static str,
+    /// The conventional exit status of a process it ends: 128 + its number.
+    exit_code: i32,
+}
+
+/// Listens for shutdown signals. The first completes the returned receiver
+/// (graceful shutdown); the second exits the process at once.
+fn watch_signals() -> std::io::Result<oneshot::Receiver<()>> {
+    let mut signals = Signals::install()?;
+    let (first_tx, first_rx) = oneshot::channel();
+    tokio::spawn(async move {
+        let first = signals.next().await;
+        tracing::info!(
+            signal = first.name,
+            "shutdown signal received; a second signal exits at once"
+        );
+        let _ = first_tx.send(());
+        let second = signals.next().await;
+        tracing::warn!(
+            signal = second.name,
+            exit_code = second.exit_code,
+            "second shutdown signal: exiting at once, abandoning requests and jobs in progress"
+        );
+        crate::telemetry::flush();
+        std::process::exit(second.exit_code);
     });
-    let deadline = async move {
-        if signalled_rx.await.is_ok() {
-            tokio::time::sleep(config.shutdown_timeout).await;
-        } else {
-            std::future::pending::<()>().await;
-        }
-    };
-    tokio::select! {
-        result = server => result,
-        () = deadline => {
-            tracing::warn!("shutdown deadline passed; closing the connections still open");
-            Ok(())
+    Ok(first_rx)
+}
+
+#[cfg(unix)]
+struct Signals {
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl Signals {
+    fn install() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    async fn next(&mut self) -> Signal {
+        tokio::select! {
+            _ = self.terminate.recv() => Signal { name: "SIGTERM", exit_code: 143 },
+            _ = self.interrupt.recv() => Signal { name: "SIGINT", exit_code: 130 },
         }
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = terminate => {}
+#[cfg(not(unix))]
+struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    fn install() -> std::io::Result<Signals> {
+        Ok(Signals)
     }
-    tracing::info!("shutting down: finishing in-flight requests");
+
+    async fn next(&mut self) -> Signal {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        Signal {
+            name: "Ctrl-C",
+            exit_code: 130,
+        }
+    }
 }

@@ -9,11 +9,34 @@ use tracing_subscriber::EnvFilter;
 
 const DEFAULT_FILTER: &str = "info,sqlx=warn,tower_http=warn";
 
+/// The background writer's guard, held here so that [`flush`] can reach it
+/// from anywhere (an immediate exit on a second signal).
+static WRITER: std::sync::Mutex<Option<WorkerGuard>> = std::sync::Mutex::new(None);
+
+/// Flushes the log lines written so far when dropped.
+pub struct LogFlush(());
+
+impl Drop for LogFlush {
+    fn drop(&mut self) {
+        flush();
+    }
+}
+
+/// Writes out every line logged so far and stops the background writer:
+/// call it right before `std::process::exit`, which runs no destructors.
+pub fn flush() {
+    let guard = WRITER
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .take();
+    drop(guard);
+}
+
 /// Installs the server's subscriber. Lines are written by a background thread,
 /// so a request never waits on a `write(2)` to stderr; the buffer is not lossy
-/// (when full, writers wait rather than drop lines). Keep the guard alive
-/// until exit: dropping it flushes what is left.
-pub fn init(format: LogFormat) -> Option<WorkerGuard> {
+/// (when full, writers wait rather than drop lines). Keep the returned value
+/// alive until exit: dropping it flushes what is left.
+pub fn init(format: LogFormat) -> Option<LogFlush> {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let (writer, guard) = NonBlockingBuilder::default()
@@ -34,7 +57,10 @@ pub fn init(format: LogFormat) -> Option<WorkerGuard> {
     };
     installed.ok().map(|()| {
         install_panic_hook();
-        guard
+        *WRITER
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(guard);
+        LogFlush(())
     })
 }
 

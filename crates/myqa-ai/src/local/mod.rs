@@ -242,6 +242,10 @@ impl LocalAnalyzer {
 }
 
 impl Analyzer for LocalAnalyzer {
+    fn provider(&self) -> &'static str {
+        "local"
+    }
+
     fn grade_evidence<'a>(
         &'a self,
         input: &'a GradingInput,

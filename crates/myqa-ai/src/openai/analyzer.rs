@@ -67,6 +67,10 @@ impl OpenAiAnalyzer {
 }
 
 impl Analyzer for OpenAiAnalyzer {
+    fn provider(&self) -> &'static str {
+        "openai"
+    }
+
     fn analyze_capture<'a>(
         &'a self,
         input: &'a CaptureInput,

@@ -173,6 +173,10 @@ fn refuses_verbose(message: &str) -> bool {
 }
 
 impl Transcriber for OpenAiTranscriber {
+    fn provider(&self) -> &'static str {
+        "openai"
+    }
+
     fn transcribe(
         &self,
         wav: Bytes,

@@ -71,6 +71,7 @@ async fn kill_9_mid_processing_loses_and_duplicates_nothing(backend: Backend) {
     let key = created["key"].as_str().unwrap().to_owned();
     let org = uuid::Uuid::parse_str(created["org_id"].as_str().unwrap()).unwrap();
     let client = crate::support::http_client();
+    crate::log_guard::remember("crash-test");
 
     // Long transcripts keep the workers busy for a while.
     let transcript = std::iter::repeat_n(AUDIT, 150)

@@ -1,5 +1,6 @@
 //! Integration tests over real HTTP, each on SQLite and on PostgreSQL.
 
+mod log_guard;
 mod support;
 
 mod audio;
@@ -12,8 +13,12 @@ mod contract;
 mod crash;
 mod jobs;
 mod logs;
+mod metrics;
 mod openai;
 mod quotas;
+mod s3;
+mod scaleout;
+mod shutdown;
 mod snapreport;
 mod ssrf;
 mod standards;

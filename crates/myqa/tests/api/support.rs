@@ -169,6 +169,13 @@ impl TestApp {
         };
         let mut config = test_config(dir.path(), database.as_ref().map(PgDatabase::url));
         configure(&mut config);
+        crate::log_guard::install();
+        for secret in [&config.analysis_api_key, &config.transcription_api_key]
+            .into_iter()
+            .flatten()
+        {
+            crate::log_guard::remember(secrecy::ExposeSecret::expose_secret(secret));
+        }
         let resolver = overrides.resolver.clone();
         let app = myqa::Application::build_with(&config, role, overrides)
             .await
@@ -206,7 +213,8 @@ impl TestApp {
             .clone()
             .unwrap_or_else(|| std::sync::Arc::new(myqa_webhook::SystemResolver));
         let (tx, rx) = tokio::sync::watch::channel(false);
-        myqa::serve::spawn_workers(&self.config, &self.store, &self.blobs, resolver, rx)
+        let control = myqa_worker::Control::new(rx);
+        myqa::serve::spawn_workers(&self.config, &self.store, &self.blobs, resolver, control)
             .unwrap()
             .detach_all();
         self.stop_workers = Some(tx);
@@ -225,6 +233,9 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, path: &str, key: &str, body: &Value) -> reqwest::Response {
+        if let Some(secret) = body["callback_secret"].as_str() {
+            crate::log_guard::remember(secret);
+        }
         self.client
             .post(self.url(path))
             .bearer_auth(key)
@@ -290,6 +301,7 @@ impl TestApp {
             .insert_api_key(&key, &secret.digest())
             .await
             .unwrap();
+        crate::log_guard::remember(secret.expose());
         (key, secret.expose().to_owned())
     }
 
@@ -312,6 +324,11 @@ impl TestApp {
             "myqa {args:?} failed: {}",
             String::from_utf8_lossy(&output.stderr)
         );
+        crate::log_guard::remember_keys_in(&String::from_utf8_lossy(&output.stdout));
+        crate::log_guard::check_lines(
+            &format!("myqa {args:?}"),
+            String::from_utf8_lossy(&output.stderr).lines(),
+        );
         serde_json::from_slice(&output.stdout).expect("--json prints JSON")
     }
 }
@@ -323,6 +340,9 @@ impl Drop for TestApp {
         }
         if let Some(tx) = self.stop_workers.take() {
             let _ = tx.send(true);
+        }
+        if !std::thread::panicking() {
+            crate::log_guard::assert_clean();
         }
     }
 }
@@ -452,7 +472,7 @@ impl ServerProcess {
     /// The API key `--bootstrap` printed. Stdout is read by its own task,
     /// which may still be behind when the server reports it listens: wait.
     pub async fn bootstrap_key(&self) -> String {
-        eventually(30, || async {
+        let key = eventually(30, || async {
             self.stdout
                 .lock()
                 .unwrap()
@@ -460,7 +480,9 @@ impl ServerProcess {
                 .find(|l| l.starts_with("myqa_"))
                 .cloned()
         })
-        .await
+        .await;
+        crate::log_guard::remember(&key);
+        key
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -490,6 +512,56 @@ impl ServerProcess {
         let out = self.stdout.lock().unwrap().clone();
         let err = self.stderr.lock().unwrap().clone();
         (out, err)
+    }
+
+    /// Sends `signal` (`TERM`, `INT`) to the server, without waiting.
+    pub fn signal(&self, signal: &str) {
+        let status = std::process::Command::new("kill")
+            .args([format!("-{signal}"), self.pid().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
+    /// Waits at most `seconds` for the server to exit on its own; its exit
+    /// status and its log lines.
+    pub async fn wait_exit(&mut self, seconds: u64) -> (std::process::ExitStatus, Vec<String>) {
+        let status =
+            tokio::time::timeout(std::time::Duration::from_secs(seconds), self.child.wait())
+                .await
+                .unwrap_or_else(|_| panic!("the server did not exit within {seconds} s"))
+                .expect("the server can be waited for");
+        // Let the readers drain.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        (status, self.stderr.lock().unwrap().clone())
+    }
+
+    /// The first JSON log line whose `message` is `message`, once there is one.
+    pub fn logged(&self, message: &str) -> Option<Value> {
+        self.stderr
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .find(|event| event["message"] == message)
+    }
+}
+
+/// Whatever ends the process, its output must hold no key or secret
+/// (stdout may show the key `--bootstrap` created, alone on its line).
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let err = self.stderr.lock().unwrap().clone();
+        let out = self.stdout.lock().unwrap().clone();
+        crate::log_guard::check_lines(
+            "myqa serve",
+            err.iter()
+                .chain(out.iter().filter(|l| !crate::log_guard::is_bare_key(l)))
+                .map(String::as_str),
+        );
     }
 }
 
