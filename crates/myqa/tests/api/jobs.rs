@@ -317,11 +317,38 @@ async fn the_janitor_has_one_leader_at_a_time(backend: Backend) {
     let later = |seconds: i64| t0 + chrono::Duration::seconds(seconds);
     // The app's own janitor may hold the duty already: use another name.
     assert!(store.lead("test-duty", "a", t0, later(30)).await.unwrap());
-    assert!(!store.lead("test-duty", "b", later(1), later(31)).await.unwrap());
-    assert!(store.lead("test-duty", "a", later(10), later(40)).await.unwrap(), "the holder renews");
-    assert!(!store.lead("test-duty", "b", later(39), later(69)).await.unwrap());
-    assert!(store.lead("test-duty", "b", later(41), later(71)).await.unwrap(), "taken over once lapsed");
-    assert!(!store.lead("test-duty", "a", later(42), later(72)).await.unwrap());
+    assert!(
+        !store
+            .lead("test-duty", "b", later(1), later(31))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .lead("test-duty", "a", later(10), later(40))
+            .await
+            .unwrap(),
+        "the holder renews"
+    );
+    assert!(
+        !store
+            .lead("test-duty", "b", later(39), later(69))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .lead("test-duty", "b", later(41), later(71))
+            .await
+            .unwrap(),
+        "taken over once lapsed"
+    );
+    assert!(
+        !store
+            .lead("test-duty", "a", later(42), later(72))
+            .await
+            .unwrap()
+    );
 }
 
 on_both_backends!(
