@@ -61,9 +61,9 @@ def wait_ready(port, seconds=60):
     sys.exit(f"the process on port {port} did not start")
 
 
-def submit(port, key, n):
+def submit(port, key, n, repeat):
     def one(i):
-        body = json.dumps({"transcript": f"{TRANSCRIPT}Auditor: Point {i}.",
+        body = json.dumps({"transcript": TRANSCRIPT * repeat + f"Auditor: Point {i}.",
                            "session_type": "audit"}).encode()
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/api/v1/captureiq/analyze", data=body, method="POST",
@@ -76,7 +76,7 @@ def submit(port, key, n):
         list(pool.map(one, range(n)))
 
 
-def run(binary, workers, jobs, slots):
+def run(binary, workers, jobs, slots, repeat):
     database = f"myqa_bench_{os.getpid()}_{workers}"
     psql("postgres", f"CREATE DATABASE {database}")
     data = tempfile.mkdtemp()
@@ -89,7 +89,7 @@ def run(binary, workers, jobs, slots):
         processes.append(api)
         wait_ready(18180)
         key = next(line.strip() for line in api.stdout if line.startswith("myqa_"))
-        submit(18180, key, jobs)
+        submit(18180, key, jobs, repeat)
         assert int(psql(database, "SELECT COUNT(*) FROM jobs WHERE state = 'queued'")) == jobs
         began = time.time()
         for w in range(workers):
@@ -111,12 +111,15 @@ def main():
     parser.add_argument("--jobs", type=int, default=400)
     parser.add_argument("--slots", type=int, default=1, help="MYQA_WORKERS per worker process")
     parser.add_argument("--binary", default="target/release/myqa")
+    parser.add_argument("--repeat", type=int, default=20,
+                        help="copies of the 5-turn transcript per job (job size)")
     args = parser.parse_args()
     results = {}
     for workers in (1, 2):
-        rate, elapsed = run(args.binary, workers, args.jobs, args.slots)
+        rate, elapsed = run(args.binary, workers, args.jobs, args.slots, args.repeat)
         results[workers] = rate
-        print(f"{workers} worker process(es) × {args.slots} slot(s): "
+        print(f"{workers} worker process(es) × {args.slots} slot(s), "
+              f"{len(TRANSCRIPT) * args.repeat // 1000} kB transcripts: "
               f"{args.jobs} jobs in {elapsed:.2f} s = {rate:.1f} jobs/s")
     print(f"ratio 2 : 1 = {results[2] / results[1]:.2f}")
 
