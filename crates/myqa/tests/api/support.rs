@@ -348,9 +348,18 @@ impl Drop for TestApp {
 }
 
 /// An HTTP client for talking to the application under test.
+///
+/// A connection per request: the server refuses some uploads before reading
+/// them (401, 402, 429, 503) and then closes the connection, and a pooled
+/// client could pick that connection for its next request before noticing,
+/// failing it with a broken pipe that has nothing to do with the test.
 pub fn http_client() -> reqwest::Client {
     myqa_webhook::install_crypto_provider();
-    reqwest::Client::builder().no_proxy().build().unwrap()
+    reqwest::Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap()
 }
 
 pub fn binary() -> PathBuf {
