@@ -57,6 +57,42 @@ impl<T: serde::de::DeserializeOwned> AnalyzeBody<T> {
     }
 }
 
+/// The text fields of a multipart form: each must be known, and come once.
+pub struct FormFields {
+    expected: &'static [&'static str],
+    /// Added to the list of expected fields in the error (` (and files)`).
+    also: &'static str,
+    seen: Vec<String>,
+}
+
+impl FormFields {
+    pub fn new(expected: &'static [&'static str], also: &'static str) -> FormFields {
+        FormFields {
+            expected,
+            also,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Accepts field `name`, or refuses it as unknown or repeated.
+    pub fn admit(&mut self, name: &str) -> ApiResult<()> {
+        if !self.expected.contains(&name) {
+            return Err(ApiError::invalid_input(format!(
+                "Unknown field `{name}`; expected: {}{}.",
+                self.expected.join(", "),
+                self.also
+            )));
+        }
+        if self.seen.iter().any(|s| s == name) {
+            return Err(ApiError::invalid_input(format!(
+                "Field `{name}` appears more than once."
+            )));
+        }
+        self.seen.push(name.to_owned());
+        Ok(())
+    }
+}
+
 /// Bytes read before the type of a file is decided.
 pub const SNIFF_BYTES: usize = 8 * 1024;
 

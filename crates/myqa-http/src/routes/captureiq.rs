@@ -21,7 +21,7 @@ use crate::envelope::Envelope;
 use crate::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::routes::jobs::{self, JobAccepted, Submission};
 use crate::state::AppState;
-use crate::upload::{AnalyzeBody, MultipartBody, UploadedFile, store_file};
+use crate::upload::{AnalyzeBody, FormFields, MultipartBody, UploadedFile, store_file};
 
 /// The JSON request. In multipart, the same fields are form fields and a
 /// file field `audio` may replace `transcript`.
@@ -103,21 +103,10 @@ async fn from_multipart(
         fields: CaptureRequest::default(),
         audio: None,
     };
-    let mut seen = Vec::new();
+    let mut fields = FormFields::new(&FORM_FIELDS, "");
     while let Some(field) = body.next_field().await? {
         let name = field.name().unwrap_or_default().to_owned();
-        if !FORM_FIELDS.contains(&name.as_str()) {
-            return Err(ApiError::invalid_input(format!(
-                "Unknown field `{name}`; expected: {}.",
-                FORM_FIELDS.join(", ")
-            )));
-        }
-        if seen.contains(&name) {
-            return Err(ApiError::invalid_input(format!(
-                "Field `{name}` appears more than once."
-            )));
-        }
-        seen.push(name.clone());
+        fields.admit(&name)?;
         if name == "audio" {
             if request.fields.transcript.is_some() {
                 return Err(ApiError::invalid_input(

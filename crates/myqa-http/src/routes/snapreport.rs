@@ -23,7 +23,7 @@ use crate::extract::parse_json;
 use crate::routes::captureiq::callback;
 use crate::routes::jobs::{self, JobAccepted, Submission};
 use crate::state::AppState;
-use crate::upload::{AnalyzeBody, MultipartBody, UploadedFile, store_file};
+use crate::upload::{AnalyzeBody, FormFields, MultipartBody, UploadedFile, store_file};
 
 /// A chapter of the standard, by id or number (`"4"` or `4`).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -150,7 +150,7 @@ async fn from_multipart(
         fields: SnapRequest::default(),
         files: Vec::new(),
     };
-    let mut seen = Vec::new();
+    let mut scalars = FormFields::new(&SCALAR_FIELDS, " (and files)");
     while let Some(field) = body.next_field().await? {
         let name = field.name().unwrap_or_default().to_owned();
         if field.file_name().is_some() {
@@ -164,18 +164,7 @@ async fn from_multipart(
             request.files.push(file);
             continue;
         }
-        if !SCALAR_FIELDS.contains(&name.as_str()) {
-            return Err(ApiError::invalid_input(format!(
-                "Unknown field `{name}`; expected: {} (and files).",
-                SCALAR_FIELDS.join(", ")
-            )));
-        }
-        if seen.contains(&name) {
-            return Err(ApiError::invalid_input(format!(
-                "Field `{name}` appears more than once."
-            )));
-        }
-        seen.push(name.clone());
+        scalars.admit(&name)?;
         let text = body.text(field, &name).await?;
         let fields = &mut request.fields;
         match name.as_str() {
